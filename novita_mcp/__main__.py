@@ -1,0 +1,3 @@
+from novita_mcp.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,197 @@
+"""The request core shared by every domain: auth, timeouts, JSON, error mapping."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from novita_mcp import __version__
+from novita_mcp.client._retry import IDEMPOTENT_EXTENSION, RetryPolicy, RetryTransport, parse_retry_after
+from novita_mcp.client.errors import (
+    BALANCE_REASONS,
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    InsufficientBalanceError,
+    MalformedResponseError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+)
+
+__all__ = ["HTTPCore", "error_from_response"]
+
+_MAX_MESSAGE = 300
+_REQUEST_ID_HEADERS = ("x-request-id", "x-trace-id", "trace-id", "x-novita-request-id")
+
+
+def _origin(url: str | httpx.URL) -> tuple[str, str, int | None]:
+    u = httpx.URL(url)
+    return (u.scheme, u.host, u.port)
+
+
+class _BearerAuth(httpx.Auth):
+    """Adds the key at send time, and only to Novita's own origins.
+
+    The key lives in one SecretStr and never in client defaults; a download from a signed
+    media URL on another host goes out without it.
+    """
+
+    def __init__(self, key: SecretStr | None, origins: set[tuple[str, str, int | None]]) -> None:
+        self._key = key
+        self._origins = origins
+
+    def auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]
+        if self._key is not None and _origin(request.url) in self._origins:
+            request.headers["Authorization"] = f"Bearer {self._key.get_secret_value()}"
+        yield request
+
+    def __repr__(self) -> str:
+        return "_BearerAuth(****)"
+
+
+def _trim(text: str) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
+
+
+def _envelope(body: Any) -> tuple[str | None, str | None]:
+    """(reason, message) from any of the envelopes Novita uses (REFERENCE.md §2.1)."""
+    if not isinstance(body, dict):
+        return None, None
+    reason = body.get("reason")
+    message = body.get("message") or body.get("msg")
+    error = body.get("error")
+    if isinstance(error, dict):
+        message = message or error.get("message")
+        code = error.get("code") or error.get("type")
+        reason = reason or (code if isinstance(code, str) else None)
+    elif isinstance(error, str):
+        message = message or error
+    code = body.get("code")
+    if not reason and isinstance(code, str) and code.isupper():
+        reason = code  # one third-party client saw a string code in the GPU family
+    return (str(reason) if reason else None), (str(message) if message else None)
+
+
+def error_from_response(response: httpx.Response) -> APIError:
+    """Map an error response to the typed hierarchy; never keeps the raw body."""
+    status = response.status_code
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+        body = None
+    reason, message = _envelope(body)
+    message = _trim(message or response.reason_phrase or "request failed")
+    request_id = next((response.headers[h] for h in _REQUEST_ID_HEADERS if h in response.headers), None)
+    kwargs: dict[str, Any] = {"status": status, "reason": reason, "request_id": request_id}
+    if reason in BALANCE_REASONS:
+        return InsufficientBalanceError(message, **kwargs)
+    if status == 429:
+        return RateLimitError(message, retry_after=parse_retry_after(response.headers.get("retry-after")), **kwargs)
+    if status == 401 or reason in {"INVALID_API_KEY", "MISSING_API_KEY", "FAILED_TO_AUTH", "UNAUTHORIZED"}:
+        return AuthenticationError(message, **kwargs)
+    if status == 404 or (reason or "").endswith("_NOT_FOUND") or reason == "RESOURCE_NOT_FOUND":
+        return NotFoundError(message, **kwargs)
+    if status == 403:
+        return PermissionDeniedError(message, **kwargs)
+    if status >= 500:
+        return ServerError(message, **kwargs)
+    return BadRequestError(message, **kwargs)
+
+
+class HTTPCore:
+    """One ``httpx.AsyncClient`` with auth, timeouts and retries, shared by the domains."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_key: SecretStr | None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: httpx.Timeout | None = None,
+        retry: RetryPolicy | None = None,
+        extra_origins: tuple[str, ...] = (),
+    ) -> None:
+        inner = transport or httpx.AsyncHTTPTransport()
+        self._retry = retry or RetryPolicy()
+        self.base_url = base_url.rstrip("/")
+        self._client = httpx.AsyncClient(
+            base_url=self.base_url,
+            transport=RetryTransport(inner, self._retry),
+            auth=_BearerAuth(api_key, {_origin(u) for u in (base_url, *extra_origins)}),
+            timeout=timeout or httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=10.0),
+            headers={"User-Agent": f"novita-mcp/{__version__}", "Accept": "application/json"},
+            follow_redirects=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"HTTPCore(base_url={self.base_url!r})"
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+        idempotent: bool | None = None,
+        base_url: str | None = None,
+        timeout: float | None = None,
+    ) -> Any:
+        """Send one request and return the decoded JSON body (``{}`` for an empty body).
+
+        ``idempotent`` marks a non-GET request as safe to retry (e.g. a POST that only reads).
+        """
+        url = (base_url.rstrip("/") + path) if base_url else path
+        clean = {k: v for k, v in (params or {}).items() if v is not None}
+        extensions: dict[str, Any] = {}
+        if idempotent is not None:
+            extensions[IDEMPOTENT_EXTENSION] = idempotent
+        request = self._client.build_request(
+            method,
+            url,
+            params=clean or None,
+            json=json_body,
+            extensions=extensions or None,
+            timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+        )
+        try:
+            response = await self._client.send(request)
+        except httpx.TimeoutException as exc:
+            raise TransportError(f"Novita did not answer in time ({type(exc).__name__}) for {method} {path}.") from None
+        except httpx.TransportError as exc:
+            raise TransportError(f"Could not reach Novita ({type(exc).__name__}) for {method} {path}.") from None
+        if response.status_code >= 400:
+            raise error_from_response(response)
+        if not response.content:
+            return {}
+        try:
+            return response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+            raise MalformedResponseError(f"Novita answered {method} {path} with a body that is not JSON.") from None
+
+    async def get_bytes(self, url: str, *, max_bytes: int) -> tuple[bytes, str | None]:
+        """Download a (media) URL, absolute or relative to the base, refusing more than ``max_bytes``."""
+        try:
+            async with self._client.stream("GET", url) as response:
+                if response.status_code >= 400:
+                    raise error_from_response(response)
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise MalformedResponseError(f"The file at the URL is larger than {max_bytes} bytes.")
+                    chunks.append(chunk)
+                return b"".join(chunks), response.headers.get("content-type")
+        except httpx.TransportError as exc:
+            raise TransportError(f"Could not download the file ({type(exc).__name__}).") from None
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,126 @@
+"""Every way a Novita call can fail, in one hierarchy.
+
+::
+
+    NovitaError
+    ├── APIError                  the API answered with an error envelope
+    │   ├── BadRequestError           400 / 422 (and most GPU-family reasons)
+    │   ├── AuthenticationError       401, or 403 INVALID_API_KEY
+    │   ├── PermissionDeniedError     403
+    │   ├── InsufficientBalanceError  NOT_ENOUGH_BALANCE / BILLING_BALANCE_NOT_ENOUGH / BALANCE_NOT_ENOUGH
+    │   ├── NotFoundError             404, or a *_NOT_FOUND reason (the GPU family sends those as 400)
+    │   ├── RateLimitError            429 (carries retry_after)
+    │   └── ServerError               5xx
+    ├── TransportError            no usable answer: connection refused or dropped, timeout
+    └── MalformedResponseError    an answer that is not the JSON we expect
+
+Messages never contain the API key nor a raw response body: only the status, Novita's
+reason code, Novita's own message (trimmed) and a request id when the API sent one.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "NovitaError",
+    "APIError",
+    "BadRequestError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "InsufficientBalanceError",
+    "NotFoundError",
+    "RateLimitError",
+    "ServerError",
+    "TransportError",
+    "MalformedResponseError",
+    "BALANCE_REASONS",
+]
+
+BALANCE_REASONS = frozenset({"NOT_ENOUGH_BALANCE", "BILLING_BALANCE_NOT_ENOUGH", "BALANCE_NOT_ENOUGH"})
+
+
+class NovitaError(Exception):
+    """Base class of every error raised by the Novita client."""
+
+    next_step: str = "Check the request and try again."
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def describe(self) -> str:
+        """One paragraph for a human: what failed and what to do next."""
+        return f"{self.message} Next step: {self.next_step}"
+
+
+class APIError(NovitaError):
+    """The API answered with an error status."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        reason: str | None = None,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+        self.request_id = request_id
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        code = f"{self.reason} " if self.reason else ""
+        rid = f" (request id {self.request_id})" if self.request_id else ""
+        return f"Novita error {code}(HTTP {self.status}): {self.message}{rid}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(status={self.status}, reason={self.reason!r}, message={self.message!r})"
+
+    def describe(self) -> str:
+        return f"{self} Next step: {self.next_step}"
+
+
+class BadRequestError(APIError):
+    next_step = "Fix the arguments named in the message and call again."
+
+
+class AuthenticationError(APIError):
+    next_step = "Check NOVITA_API_KEY (create a key at https://novita.ai/settings/key-management) and restart the server."
+
+
+class PermissionDeniedError(APIError):
+    next_step = "This account may not use this feature; check the account's verification and plan in the Novita console."
+
+
+class InsufficientBalanceError(APIError):
+    next_step = "Top up the Novita balance (https://novita.ai/billing), or choose a cheaper option."
+
+
+class NotFoundError(APIError):
+    next_step = "Check the id or name; list the resources to see what exists."
+
+
+class RateLimitError(APIError):
+    @property
+    def next_step(self) -> str:  # type: ignore[override]
+        if self.retry_after is not None:
+            return f"Wait {self.retry_after:g} s and try again."
+        return "Wait a few seconds and try again."
+
+
+class ServerError(APIError):
+    next_step = "Novita had a server-side problem; try again in a minute. If it persists, check https://status.novita.ai."
+
+
+class TransportError(NovitaError):
+    """No usable answer: the connection failed, dropped, or timed out."""
+
+    next_step = "Check the network and NOVITA_BASE_URL, then try again."
+
+
+class MalformedResponseError(NovitaError):
+    """The API answered 2xx with a body we cannot read."""
+
+    next_step = "Try again; if it persists, the API may have changed - please report it."

@@ -1,0 +1,63 @@
+"""Starting the server for real: the sandbox wiring, stdio, HTTP, the standalone sandbox."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from novita_mcp.settings import SANDBOX_BASE_URL, Settings
+
+__all__ = ["prepare", "run_stdio", "run_http", "serve_sandbox", "MissingKeyError"]
+
+
+class MissingKeyError(Exception):
+    pass
+
+
+def prepare(settings: Settings) -> tuple[Any, Settings]:
+    """The server for these settings: against the in-process sandbox, or against Novita with a key."""
+    from novita_mcp.cli import CLIError
+    from novita_mcp.server import build_server, select_toolsets
+
+    try:
+        select_toolsets(settings.toolsets)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+    if settings.sandbox:
+        from novita_mcp.sandbox import Sandbox
+
+        sandbox = Sandbox()
+        settings = settings.model_copy(update={
+            "api_key": __import__("pydantic").SecretStr(sandbox.api_key),
+            "base_url": SANDBOX_BASE_URL,
+            "dedicated_base_url": SANDBOX_BASE_URL,
+            # Sandbox money is not real: keep its ledger and audit apart from the real account's.
+            "state_dir": settings.state_dir / "sandbox",
+        })
+        return build_server(settings, sandbox.transport(), clock=sandbox.clock.now,
+                            extras={"sandbox": sandbox}), settings
+    if settings.api_key is None or not settings.api_key.get_secret_value().strip():
+        raise CLIError("NOVITA_API_KEY is not set. Set it to your Novita API key, or run "
+                       "'novita-mcp --sandbox' to try the server without one.")
+    return build_server(settings), settings
+
+
+def run_stdio(server: Any) -> None:
+    server.run()
+
+
+def run_http(server: Any, settings: Settings, *, host: str, port: int, stateless: bool) -> None:
+    server.run("streamable-http", host=host, port=port, streamable_http_path="/mcp", stateless_http=stateless)
+
+
+def serve_sandbox(*, host: str, port: int, api_key: str | None, speed: float) -> None:
+    import uvicorn
+
+    from novita_mcp.sandbox import Sandbox, SystemClock
+
+    sandbox = Sandbox(clock=SystemClock(speed=speed), api_key=api_key)
+    print(f"Novita sandbox on http://{host}:{port}", file=sys.stderr)
+    print(f"  base URL: http://{host}:{port}", file=sys.stderr)
+    print(f"  API key:  {sandbox.api_key}", file=sys.stderr)
+    print(f"  e.g. NOVITA_BASE_URL=http://{host}:{port} NOVITA_API_KEY={sandbox.api_key} novita-mcp", file=sys.stderr)
+    uvicorn.run(sandbox.app, host=host, port=port, log_level="warning")

@@ -1,0 +1,57 @@
+"""Fault injection: make the sandbox fail the way a real network and API fail.
+
+A rule matches requests by method and path prefix and fires ``times`` times (``None``:
+forever). Kinds: ``rate_limit`` (429 with Retry-After), ``server_error`` (500),
+``unavailable`` (503), ``bad_gateway`` (502), ``slow`` (answers after ``delay`` real
+seconds), ``drop`` (the connection closes without an answer) and ``malformed`` (a 200 whose
+body is not JSON).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["FaultRule", "FaultPlan", "FaultKind", "DroppedConnection"]
+
+FaultKind = Literal["rate_limit", "server_error", "unavailable", "bad_gateway", "slow", "drop", "malformed"]
+
+
+class DroppedConnection(Exception):
+    """Raised by the app to close the connection without an answer."""
+
+
+@dataclass
+class FaultRule:
+    kind: FaultKind
+    path: str = "/"
+    method: str | None = None
+    times: int | None = 1
+    retry_after: float | None = 1.0
+    delay: float = 0.5
+
+    def matches(self, method: str, path: str) -> bool:
+        return path.startswith(self.path) and (self.method is None or self.method.upper() == method)
+
+
+class FaultPlan:
+    def __init__(self, rules: list[FaultRule] | None = None) -> None:
+        self.rules: list[FaultRule] = list(rules or [])
+
+    def add(self, rule: FaultRule) -> FaultRule:
+        self.rules.append(rule)
+        return rule
+
+    def clear(self) -> None:
+        self.rules.clear()
+
+    def take(self, method: str, path: str) -> FaultRule | None:
+        """The first matching rule, counting one use of it."""
+        for rule in self.rules:
+            if rule.matches(method, path):
+                if rule.times is not None:
+                    rule.times -= 1
+                    if rule.times <= 0:
+                        self.rules.remove(rule)
+                return rule
+        return None

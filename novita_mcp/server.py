@@ -1,0 +1,108 @@
+"""``build_server(settings, transport=None)``: the MCP server with its selected toolsets.
+
+The toolset registry lives here: an id, a one-line description, whether it is on by
+default, and the module that declares its tools (imported only when selected).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from mcp.server.mcpserver import MCPServer
+
+from novita_mcp import __version__
+from novita_mcp.settings import Settings
+
+__all__ = ["build_server", "TOOLSETS", "ToolsetInfo", "select_toolsets", "load_toolset", "SERVER_NAME"]
+
+log = logging.getLogger("novita_mcp")
+
+SERVER_NAME = "novita-mcp"
+
+
+@dataclass(frozen=True)
+class ToolsetInfo:
+    id: str
+    description: str
+    default: bool
+    module: str
+
+
+TOOLSETS: tuple[ToolsetInfo, ...] = (
+    ToolsetInfo("account", "Balance and bills: usage-based, subscriptions, monthly statements.", True,
+                "novita_mcp.tools.account"),
+)
+
+INSTRUCTIONS = """\
+Novita AI through guarded tools. Read tools run freely. Tools that spend money or destroy something are \
+checked by the server first: some run at once (cheap one-off calls), some are refused with the reason \
+(read-only mode, budgets, caps, balance), and the rest need the user's approval - either through a \
+confirmation form, or by returning status "confirmation_required" with a plan and a token. In that case \
+show the plan to the user, and only if they approve call the same tool again with the same arguments \
+and confirmation_token. Never approve on the user's behalf. Prices are in USD."""
+
+
+def select_toolsets(requested: list[str] | None, *, read_only: bool = False) -> list[ToolsetInfo]:
+    """The toolsets to expose. Raises ValueError naming any unknown id and the allowed ones."""
+    del read_only
+    known = {t.id: t for t in TOOLSETS}
+    if not requested:
+        return [t for t in TOOLSETS if t.default]
+    if [r.lower() for r in requested] == ["all"]:
+        return list(TOOLSETS)
+    unknown = [r for r in requested if r not in known]
+    if unknown:
+        raise ValueError(f"unknown toolset {', '.join(map(repr, unknown))}; choose from: "
+                         f"{', '.join(known)} (or 'all')")
+    return [known[r] for r in dict.fromkeys(requested)]
+
+
+def load_toolset(info: ToolsetInfo) -> Any:
+    return importlib.import_module(info.module).TOOLSET
+
+
+def build_server(
+    settings: Settings,
+    transport: httpx.AsyncBaseTransport | None = None,
+    *,
+    clock: Callable[[], float] | None = None,
+    extras: dict[str, Any] | None = None,
+    retry: Any = None,
+) -> MCPServer:
+    """Assemble the server. ``transport`` replaces the network (the sandbox, or a test seam);
+    ``clock`` is the server's notion of now (tokens, budgets, bill windows); ``retry`` a
+    ``RetryPolicy`` (tests inject one that does not sleep)."""
+    from novita_mcp.tools._register import register_tool
+
+    selected = select_toolsets(settings.toolsets)
+    now = clock or time.time
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer) -> AsyncIterator[Any]:
+        from novita_mcp.client import NovitaClient
+        from novita_mcp.guard import build_guard
+        from novita_mcp.toolkit import Services
+
+        client = NovitaClient.from_settings(settings, transport=transport, retry=retry)
+        guard = build_guard(settings, client, clock=now)
+        try:
+            yield Services(settings=settings, client=client, guard=guard, extras=dict(extras or {}))
+        finally:
+            await client.aclose()
+            guard.ledger.close()
+
+    server = MCPServer(SERVER_NAME, version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan)
+    for info in selected:
+        toolset = load_toolset(info)
+        for spec in toolset.tools:
+            if settings.read_only and not spec.read_only:
+                continue  # read-only mode: non-read tools are not even listed
+            register_tool(server, spec)
+    return server

@@ -1,0 +1,157 @@
+"""How a tool is declared, and what it may reach: the public surface for toolset modules.
+
+A toolset module writes plain typed async functions and declares each one once::
+
+    @tool(title="Get balance", effects={Effect.READ})
+    async def get_balance(ctx: Context) -> Reply[Balance]:
+        \"\"\"What the model reads.\"\"\"
+        bal = await services(ctx).client.account.balance()
+        return Reply(Balance(...), "Balance: $12.34")
+
+    @tool(title="Create instance", effects={Effect.BILLABLE}, plan=plan_create)
+    async def create_instance(ctx: Context, name: str, ...) -> Reply[Instance]: ...
+
+``effects`` is the only declaration: the MCP annotations, read-only filtering and the
+guardrail all follow from it. A non-read tool must give ``plan``: an async function
+``(services, args) -> Plan`` that computes the action, target and quote on the server.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult, ContentBlock, TextContent, ToolAnnotations
+from pydantic import BaseModel
+
+from novita_mcp.guard.plan import Effect, Plan, Quote, usd
+
+if TYPE_CHECKING:
+    from novita_mcp.client import NovitaClient
+    from novita_mcp.guard.guard import Guard
+    from novita_mcp.settings import Settings
+
+__all__ = [
+    "tool",
+    "ToolSpec",
+    "Toolset",
+    "Reply",
+    "Services",
+    "services",
+    "Effect",
+    "Plan",
+    "Quote",
+    "PlanFn",
+    "usd",
+    "Context",
+]
+
+log = logging.getLogger("novita_mcp.tools")
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass
+class Reply(Generic[M]):
+    """What a tool returns: the structured result, a short text for people, and bookkeeping.
+
+    ``charged_usd`` is what the call actually cost when the tool knows it (the ledger
+    otherwise keeps the quote); ``resource_id`` names what was created or changed.
+    ``extra`` holds more content blocks (e.g. resource links to generated media).
+    """
+
+    data: M
+    text: str
+    charged_usd: Decimal | None = None
+    resource_id: str | None = None
+    extra: list[ContentBlock] = field(default_factory=list)
+
+    def to_result(self, structured: dict[str, Any] | None = None) -> CallToolResult:
+        content: list[ContentBlock] = [TextContent(type="text", text=self.text), *self.extra]
+        return CallToolResult(
+            content=content,
+            structured_content=structured if structured is not None else self.data.model_dump(mode="json"),
+        )
+
+
+@dataclass
+class Services:
+    """What a tool can reach; one per server lifespan."""
+
+    settings: Settings
+    client: NovitaClient
+    guard: Guard
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def services(ctx: Context) -> Services:
+    return ctx.request_context.lifespan_context  # type: ignore[no-any-return]
+
+
+PlanFn = Callable[[Services, dict[str, Any]], Awaitable[Plan]]
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    fn: Callable[..., Awaitable[Reply[Any]]]
+    name: str
+    title: str
+    effects: frozenset[Effect]
+    idempotent: bool
+    plan: PlanFn | None = None
+
+    @property
+    def read_only(self) -> bool:
+        return self.effects == frozenset({Effect.READ})
+
+    @property
+    def annotations(self) -> ToolAnnotations:
+        """Derived from the declared effects, never written by hand."""
+        return ToolAnnotations(
+            title=self.title,
+            read_only_hint=self.read_only,
+            destructive_hint=Effect.DESTRUCTIVE in self.effects,
+            idempotent_hint=self.idempotent,
+            open_world_hint=True,
+        )
+
+
+def tool(
+    *,
+    title: str,
+    effects: Iterable[Effect | str] = (Effect.READ,),
+    idempotent: bool | None = None,
+    plan: PlanFn | None = None,
+    name: str | None = None,
+) -> Callable[[Callable[..., Awaitable[Reply[Any]]]], ToolSpec]:
+    declared = frozenset(Effect(e) for e in effects)
+    if not declared:
+        raise ValueError("a tool declares at least one effect")
+    if Effect.READ in declared and len(declared) > 1:
+        raise ValueError("a tool that spends or destroys is not a read tool")
+    if declared != {Effect.READ} and plan is None:
+        raise ValueError("a billable or destructive tool needs a plan function")
+
+    def decorate(fn: Callable[..., Awaitable[Reply[Any]]]) -> ToolSpec:
+        return ToolSpec(
+            fn=fn,
+            name=name or fn.__name__,
+            title=title,
+            effects=declared,
+            idempotent=(declared == {Effect.READ}) if idempotent is None else idempotent,
+            plan=plan,
+        )
+
+    return decorate
+
+
+@dataclass(frozen=True)
+class Toolset:
+    id: str
+    description: str
+    default: bool
+    tools: tuple[ToolSpec, ...]

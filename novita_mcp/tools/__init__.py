@@ -1,0 +1,1 @@
+"""MCP tools, one module per toolset; see ``novita_mcp.server.TOOLSETS``."""

@@ -1,0 +1,96 @@
+"""Registering a declared ``ToolSpec`` on the MCP server: one place for every tool.
+
+Here, and only here: annotations come from the declared effects, Novita errors become
+readable tool errors, unexpected exceptions are logged (stderr) and hidden from the agent,
+and non-read tools are wrapped by the guard.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import typing
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult
+from pydantic import BaseModel
+
+from novita_mcp.client.errors import NovitaError
+from novita_mcp.guard.confirm import guarded_signature
+from novita_mcp.toolkit import Reply, ToolSpec
+
+__all__ = ["register_tool"]
+
+log = logging.getLogger("novita_mcp.tools")
+
+
+def _output_model(spec: ToolSpec) -> type[BaseModel]:
+    hints = typing.get_type_hints(spec.fn, include_extras=True)
+    ret = hints.get("return")
+    if typing.get_origin(ret) is not Reply and not (isinstance(ret, type) and issubclass(ret, Reply)):
+        raise TypeError(f"tool {spec.name} must be annotated '-> Reply[Model]'")
+    (model,) = typing.get_args(ret)
+    return model  # type: ignore[no-any-return]
+
+
+def _split_params(spec: ToolSpec) -> tuple[list[inspect.Parameter], str | None]:
+    hints = typing.get_type_hints(spec.fn, include_extras=True)
+    params: list[inspect.Parameter] = []
+    ctx_name: str | None = None
+    for p in inspect.signature(spec.fn).parameters.values():
+        annotation = hints.get(p.name, p.annotation)
+        base = typing.get_args(annotation)[0] if typing.get_origin(annotation) is Annotated else annotation
+        if isinstance(base, type) and issubclass(base, Context):
+            ctx_name = p.name
+            continue
+        params.append(p.replace(kind=inspect.Parameter.KEYWORD_ONLY, annotation=annotation))
+    return params, ctx_name
+
+
+async def _run(spec: ToolSpec, kwargs: dict[str, Any]) -> Reply[Any]:
+    try:
+        return await spec.fn(**kwargs)
+    except ToolError:
+        raise
+    except NovitaError as exc:
+        raise ToolError(exc.describe()) from None
+    except Exception:
+        log.exception("tool %s failed unexpectedly", spec.name)
+        raise ToolError(f"{spec.name} failed inside novita-mcp (an unexpected error; details are in the server's "
+                        "log on stderr). Nothing further was sent to Novita.") from None
+
+
+def register_tool(server: MCPServer, spec: ToolSpec) -> None:
+    output = _output_model(spec)
+    params, ctx_name = _split_params(spec)
+    fn_ctx = ctx_name
+
+    if spec.read_only:
+        async def plain(**kwargs: Any) -> CallToolResult:
+            reply = await _run(spec, kwargs)
+            return reply.to_result()
+
+        sig_params = list(params)
+        if fn_ctx is not None:
+            sig_params.append(inspect.Parameter(fn_ctx, inspect.Parameter.KEYWORD_ONLY, annotation=Context))
+        ret = Annotated[CallToolResult, output]
+        plain.__signature__ = inspect.Signature(sig_params, return_annotation=ret)  # type: ignore[attr-defined]
+        plain.__annotations__ = {**{p.name: p.annotation for p in sig_params}, "return": ret}
+        wrapper: Any = plain
+    else:
+        ctx_param_name = fn_ctx or "ctx"
+
+        async def run(ctx: Context, kwargs: dict[str, Any]) -> Reply[Any]:
+            call = dict(kwargs)
+            if fn_ctx is None:
+                call.pop(ctx_param_name, None)
+            return await _run(spec, call)
+
+        wrapper = guarded_signature(spec, params, ctx_param_name, output, run)
+
+    wrapper.__name__ = spec.name
+    wrapper.__doc__ = inspect.getdoc(spec.fn)
+    server.add_tool(wrapper, name=spec.name, title=spec.title, annotations=spec.annotations,
+                    description=inspect.getdoc(spec.fn))

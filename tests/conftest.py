@@ -1,0 +1,103 @@
+"""Shared fixtures: a sandbox on a manual clock, and servers built on it, reached through MCP.
+
+Every test talks MCP to ``build_server(...)``, whose Novita client talks to the sandbox app
+in-process. Nothing sleeps: the sandbox clock is advanced by hand, and retries sleep
+through a recorder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+from mcp.types import ElicitResult
+
+from novita_mcp.client import RetryPolicy
+from novita_mcp.sandbox import ManualClock, Sandbox
+from novita_mcp.server import build_server
+from novita_mcp.settings import Settings
+
+TEST_KEY = "sk_test_DO_NOT_LEAK_4f1c9a7e2b"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+class SleepRecorder:
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+
+
+@pytest.fixture
+def sleeps() -> SleepRecorder:
+    return SleepRecorder()
+
+
+@pytest.fixture
+def sandbox() -> Sandbox:
+    return Sandbox(clock=ManualClock(), api_key=TEST_KEY)
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path) -> Path:
+    return tmp_path / "state"
+
+
+@pytest.fixture
+def make_settings(sandbox: Sandbox, state_dir: Path) -> Callable[..., Settings]:
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "api_key": sandbox.api_key,
+            "base_url": sandbox.base_url,
+            "dedicated_base_url": sandbox.base_url,
+            "state_dir": state_dir,
+            "token_secret": "test-token-secret",
+            "toolsets": ["all"],
+        }
+        values.update(overrides)
+        return Settings(**values)
+
+    return make
+
+
+@pytest.fixture
+def make_server(sandbox: Sandbox, make_settings: Callable[..., Settings], sleeps: SleepRecorder) -> Callable[..., Any]:
+    def make(**overrides: Any) -> Any:
+        return build_server(make_settings(**overrides), sandbox.transport(), clock=sandbox.clock.now,
+                            extras={"sandbox": sandbox}, retry=RetryPolicy(3, sleep=sleeps))
+
+    return make
+
+
+def elicitation(action: str, approve: bool = True) -> Any:
+    """An elicitation callback that answers every question with ``action``, recording the questions."""
+    questions: list[str] = []
+
+    async def callback(context: Any, params: Any) -> ElicitResult:
+        questions.append(params.message)
+        content = {"approve": approve} if action == "accept" else None
+        return ElicitResult(action=action, content=content)  # type: ignore[arg-type]
+
+    callback.questions = questions  # type: ignore[attr-defined]
+    return callback
+
+
+@asynccontextmanager
+async def connect(server: Any, *, mode: str = "auto", elicit: Any = None) -> AsyncIterator[Client]:
+    """An MCP client session against ``server`` (in-memory); ``elicit`` declares elicitation support."""
+    async with Client(server, mode=mode, elicitation_callback=elicit) as client:  # type: ignore[arg-type]
+        yield client
+
+
+@pytest.fixture
+def connect_to() -> Callable[..., Any]:
+    return connect
