@@ -98,7 +98,9 @@ def build_server(
             await client.aclose()
             guard.ledger.close()
 
-    server = MCPServer(SERVER_NAME, version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan)
+    # log_level: the SDK configures root logging at construction; INFO would log every HTTP request.
+    server = MCPServer(SERVER_NAME, version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan,
+                       log_level="WARNING")
     for info in selected:
         toolset = load_toolset(info)
         for spec in toolset.tools:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 __all__ = ["Settings", "ConfirmMode", "default_state_dir", "SANDBOX_BASE_URL"]
 
@@ -39,6 +39,19 @@ def _csv(value: Any) -> Any:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
     return value
+
+
+class _NovitaEnv(EnvSettingsSource):
+    """Environment variables, but only ``NOVITA_*`` ones.
+
+    Fields accept their Python name as a constructor keyword (``Settings(read_only=True)``);
+    without this filter the environment would be searched for bare names such as
+    ``API_KEY`` or ``READ_ONLY`` too.
+    """
+
+    def _load_env_vars(self) -> Any:
+        env = super()._load_env_vars()
+        return {k: v for k, v in env.items() if k.lower().startswith("novita_")}
 
 
 class Settings(BaseSettings):
@@ -116,6 +129,17 @@ class Settings(BaseSettings):
     http_token: SecretStr | None = _env(
         "NOVITA_MCP_HTTP_TOKEN", None, "Bearer token required on /mcp; mandatory when binding a non-local address."
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, _NovitaEnv(settings_cls))
 
     @field_validator("toolsets", "allow_tools", "deny_tools", mode="before")
     @classmethod

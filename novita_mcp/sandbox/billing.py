@@ -30,7 +30,10 @@ def _units(value: Decimal) -> str:
 
 
 def _num(value: Decimal) -> str:
-    return str(value.normalize()) if value == value.to_integral_value() else str(value)
+    """A quantity as Novita writes it: "5000", "2.5" (never "5E+3")."""
+    if value == value.to_integral_value():
+        return str(int(value))
+    return format(value.normalize(), "f")
 
 
 def _bucket(at: float, cycle: str) -> tuple[int, int]:

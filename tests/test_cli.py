@@ -1,0 +1,60 @@
+"""The command line: one-line errors, and the real stdio server against the sandbox."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import anyio
+import pytest
+from mcp import Client, StdioServerParameters
+
+pytestmark = pytest.mark.anyio
+
+
+def _run(args: list[str], env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    base = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "NOVITA_MCP_STATE_DIR": str(tmp_path / "st")}
+    return subprocess.run([sys.executable, "-m", "novita_mcp", *args], capture_output=True, text=True,
+                          env={**base, **env}, timeout=60, stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "needle"),
+    [
+        ([], {}, "NOVITA_API_KEY"),
+        (["--sandbox", "--toolsets", "account,nope"], {}, "unknown toolset 'nope'"),
+        (["--sandbox"], {"NOVITA_MCP_MAX_GPUS": "lots"}, "NOVITA_MCP_MAX_GPUS='lots'"),
+        (["--sandbox"], {"NOVITA_MCP_CONFIRM_MODE": "sometimes"}, "NOVITA_MCP_CONFIRM_MODE"),
+    ],
+)
+def test_bad_start_up_input_gives_one_line_and_a_non_zero_exit(tmp_path, args, env, needle) -> None:
+    result = _run(args, env, tmp_path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0] and "Traceback" not in result.stderr
+
+
+def test_unknown_toolset_message_lists_the_allowed_ones(tmp_path) -> None:
+    result = _run(["--sandbox", "--toolsets", "nope"], {}, tmp_path)
+    assert "account" in result.stderr and "'all'" in result.stderr
+
+
+async def test_the_real_stdio_server_lists_and_calls_tools_against_the_sandbox(tmp_path) -> None:
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "novita_mcp", "--sandbox", "--toolsets", "all"],
+        env={"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "NOVITA_MCP_STATE_DIR": str(tmp_path / "st")},
+    )
+    with anyio.fail_after(60):
+        async with Client(params) as client:
+            tools = await client.list_tools()
+            balance = await client.call_tool("get_balance", {})
+            bad = await client.call_tool("list_monthly_bills", {"limit": 1000})
+            again = await client.call_tool("get_balance", {})
+    assert "get_balance" in {t.name for t in tools.tools}
+    assert not balance.is_error and "$50.00" in balance.content[0].text
+    assert bad.is_error and "24" in bad.content[0].text
+    assert not again.is_error
