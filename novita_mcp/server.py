@@ -38,6 +38,17 @@ class ToolsetInfo:
 TOOLSETS: tuple[ToolsetInfo, ...] = (
     ToolsetInfo("account", "Balance and bills: usage-based, subscriptions, monthly statements.", True,
                 "novita_mcp.tools.account"),
+    ToolsetInfo("gpu", "GPU/CPU instances: prices, create, start/stop/delete, wait, metrics, spend now.", True, "novita_mcp.tools.gpu"),  # noqa: E501
+    ToolsetInfo("gpu_resources", "Templates, network storage, registry credentials.", False, "novita_mcp.tools.gpu_resources"),  # noqa: E501
+    ToolsetInfo("serverless", "Serverless GPU endpoints: create, scale, delete; run async jobs.", False,
+                "novita_mcp.tools.serverless"),
+    ToolsetInfo("dedicated", "Dedicated LLM endpoints: templates, create, scale, delete.", False,
+                "novita_mcp.tools.dedicated"),
+    ToolsetInfo("network", "VPC networks for GPU instances: create, rename, delete.", False, "novita_mcp.tools.network"),
+    ToolsetInfo("training", "LoRA training (style, subject): upload images, train, follow, list models.", False,
+                "novita_mcp.tools.training"),
+    ToolsetInfo("media", "Images, video and speech: generate, edit, transcribe; async tasks with progress.", True,
+                "novita_mcp.tools.media"),
 )
 
 INSTRUCTIONS = """\
@@ -68,6 +79,20 @@ def load_toolset(info: ToolsetInfo) -> Any:
     return importlib.import_module(info.module).TOOLSET
 
 
+def _request_state_security(settings: Settings) -> Any:
+    """With a shared token secret (replicas), the SDK's sealed elicitation state must verify on
+    every replica too, so its key is derived from the same secret. Otherwise the SDK's
+    per-process key is right (one process: stdio, or one HTTP worker)."""
+    if settings.token_secret is None:
+        return None
+    import hashlib
+
+    from mcp.server.mcpserver import RequestStateSecurity
+
+    key = hashlib.sha256(b"novita-mcp request-state v1\0" + settings.token_secret.get_secret_value().encode()).digest()
+    return RequestStateSecurity(keys=[key], audience=SERVER_NAME)
+
+
 def build_server(
     settings: Settings,
     transport: httpx.AsyncBaseTransport | None = None,
@@ -79,7 +104,7 @@ def build_server(
     """Assemble the server. ``transport`` replaces the network (the sandbox, or a test seam);
     ``clock`` is the server's notion of now (tokens, budgets, bill windows); ``retry`` a
     ``RetryPolicy`` (tests inject one that does not sleep)."""
-    from novita_mcp.tools._register import register_tool
+    from novita_mcp.tools._register import tool_object
 
     selected = select_toolsets(settings.toolsets)
     now = clock or time.time
@@ -98,13 +123,13 @@ def build_server(
             await client.aclose()
             guard.ledger.close()
 
+    tools = [
+        tool_object(spec)
+        for info in selected
+        for spec in load_toolset(info).tools
+        if not (settings.read_only and not spec.read_only)  # read-only mode: non-read tools are not even listed
+    ]
     # log_level: the SDK configures root logging at construction; INFO would log every HTTP request.
     server = MCPServer(SERVER_NAME, version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan,
-                       log_level="WARNING")
-    for info in selected:
-        toolset = load_toolset(info)
-        for spec in toolset.tools:
-            if settings.read_only and not spec.read_only:
-                continue  # read-only mode: non-read tools are not even listed
-            register_tool(server, spec)
+                       log_level="WARNING", request_state_security=_request_state_security(settings), tools=tools)
     return server

@@ -7,13 +7,15 @@ and non-read tools are wrapped by the guard.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import typing
 from typing import Annotated, Any
 
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult
 from pydantic import BaseModel
 
@@ -21,7 +23,7 @@ from novita_mcp.client.errors import NovitaError
 from novita_mcp.guard.confirm import guarded_signature
 from novita_mcp.toolkit import Reply, ToolSpec
 
-__all__ = ["register_tool"]
+__all__ = ["tool_object"]
 
 log = logging.getLogger("novita_mcp.tools")
 
@@ -62,7 +64,14 @@ async def _run(spec: ToolSpec, kwargs: dict[str, Any]) -> Reply[Any]:
                         "log on stderr). Nothing further was sent to Novita.") from None
 
 
-def register_tool(server: MCPServer, spec: ToolSpec) -> None:
+@functools.cache
+def tool_object(spec: ToolSpec) -> Tool:
+    """The SDK's tool for a spec, built once per process.
+
+    Building one means generating pydantic models and JSON schemas (milliseconds per tool);
+    the result holds no per-server state - a call reaches its server's client and guard
+    through the request context - so every server built in this process can share it.
+    """
     output = _output_model(spec)
     params, ctx_name = _split_params(spec)
     fn_ctx = ctx_name
@@ -92,5 +101,5 @@ def register_tool(server: MCPServer, spec: ToolSpec) -> None:
 
     wrapper.__name__ = spec.name
     wrapper.__doc__ = inspect.getdoc(spec.fn)
-    server.add_tool(wrapper, name=spec.name, title=spec.title, annotations=spec.annotations,
-                    description=inspect.getdoc(spec.fn))
+    return Tool.from_function(wrapper, name=spec.name, title=spec.title, annotations=spec.annotations,
+                              description=inspect.getdoc(spec.fn))
