@@ -38,17 +38,6 @@ class ToolsetInfo:
 TOOLSETS: tuple[ToolsetInfo, ...] = (
     ToolsetInfo("account", "Balance and bills: usage-based, subscriptions, monthly statements.", True,
                 "novita_mcp.tools.account"),
-    ToolsetInfo("gpu", "GPU/CPU instances: prices, create, start/stop/delete, wait, metrics, spend now.", True, "novita_mcp.tools.gpu"),  # noqa: E501
-    ToolsetInfo("gpu_resources", "Templates, network storage, registry credentials.", False, "novita_mcp.tools.gpu_resources"),  # noqa: E501
-    ToolsetInfo("serverless", "Serverless GPU endpoints: create, scale, delete; run async jobs.", False,
-                "novita_mcp.tools.serverless"),
-    ToolsetInfo("dedicated", "Dedicated LLM endpoints: templates, create, scale, delete.", False,
-                "novita_mcp.tools.dedicated"),
-    ToolsetInfo("network", "VPC networks for GPU instances: create, rename, delete.", False, "novita_mcp.tools.network"),
-    ToolsetInfo("training", "LoRA training (style, subject): upload images, train, follow, list models.", False,
-                "novita_mcp.tools.training"),
-    ToolsetInfo("media", "Images, video and speech: generate, edit, transcribe; async tasks with progress.", True,
-                "novita_mcp.tools.media"),
 )
 
 INSTRUCTIONS = """\

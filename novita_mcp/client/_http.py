@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -143,10 +145,13 @@ class HTTPCore:
         idempotent: bool | None = None,
         base_url: str | None = None,
         timeout: float | None = None,
+        files: Any = None,
+        data: Any = None,
     ) -> Any:
         """Send one request and return the decoded JSON body (``{}`` for an empty body).
 
         ``idempotent`` marks a non-GET request as safe to retry (e.g. a POST that only reads).
+        ``files``/``data`` send a multipart form instead of JSON (file uploads).
         """
         url = (base_url.rstrip("/") + path) if base_url else path
         clean = {k: v for k, v in (params or {}).items() if v is not None}
@@ -158,6 +163,8 @@ class HTTPCore:
             url,
             params=clean or None,
             json=json_body,
+            files=files,
+            data=data,
             extensions=extensions or None,
             timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
         )
@@ -176,6 +183,24 @@ class HTTPCore:
         except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
             raise MalformedResponseError(f"Novita answered {method} {path} with a body that is not JSON.") from None
 
+    @asynccontextmanager
+    async def stream(
+        self, method: str, path: str, *, json_body: Any = None, base_url: str | None = None
+    ) -> AsyncIterator[httpx.Response]:
+        """Open a streamed response (e.g. server-sent events); errors are mapped like ``request``."""
+        url = (base_url.rstrip("/") + path) if base_url else path
+        try:
+            async with self._client.stream(method, url, json=json_body,
+                                           headers={"Accept": "text/event-stream"}) as response:
+                if response.status_code >= 400:
+                    await response.aread()
+                    raise error_from_response(response)
+                yield response
+        except httpx.TimeoutException as exc:
+            raise TransportError(f"Novita did not answer in time ({type(exc).__name__}) for {method} {path}.") from None
+        except httpx.TransportError as exc:
+            raise TransportError(f"Could not reach Novita ({type(exc).__name__}) for {method} {path}.") from None
+
     async def get_bytes(self, url: str, *, max_bytes: int) -> tuple[bytes, str | None]:
         """Download a (media) URL, absolute or relative to the base, refusing more than ``max_bytes``."""
         try:
@@ -192,6 +217,27 @@ class HTTPCore:
                 return b"".join(chunks), response.headers.get("content-type")
         except httpx.TransportError as exc:
             raise TransportError(f"Could not download the file ({type(exc).__name__}).") from None
+
+    def trust_origin(self, url: str) -> None:
+        """Also send the key to ``url``'s origin: another Novita host (e.g. the async serverless one)."""
+        auth = self._client.auth
+        if isinstance(auth, _BearerAuth):
+            auth._origins.add(_origin(url))
+
+    async def put_bytes(self, url: str, data: bytes, *, content_type: str | None = None) -> None:
+        """PUT raw bytes to an upload URL (pre-signed: the key only goes to Novita's own origins).
+
+        Never retried: an upload is repeated by asking for a fresh URL.
+        """
+        headers = {"Content-Type": content_type} if content_type else None
+        request = self._client.build_request("PUT", url, content=data, headers=headers,
+                                             extensions={IDEMPOTENT_EXTENSION: False})
+        try:
+            response = await self._client.send(request)
+        except httpx.TransportError as exc:
+            raise TransportError(f"Could not upload the file ({type(exc).__name__}).") from None
+        if response.status_code >= 400:
+            raise error_from_response(response)
 
     async def aclose(self) -> None:
         await self._client.aclose()

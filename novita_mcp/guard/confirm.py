@@ -150,7 +150,7 @@ def guarded_signature(spec: Any, tool_params: list[inspect.Parameter], ctx_name:
     outcome_model = Outcome[output]  # type: ignore[valid-type]
 
     async def guarded(**kwargs: Any) -> CallToolResult:
-        consent = kwargs.pop("_consent")
+        consent = kwargs.pop("novita_consent")
         ctx: Context = kwargs[ctx_name]
         guard = services(ctx).guard
         token = kwargs.pop(TOKEN_PARAM, None)
@@ -191,7 +191,7 @@ def guarded_signature(spec: Any, tool_params: list[inspect.Parameter], ctx_name:
         return reply.to_result(structured)
 
     consent_param = inspect.Parameter(
-        "_consent", inspect.Parameter.KEYWORD_ONLY,
+        "novita_consent", inspect.Parameter.KEYWORD_ONLY,
         annotation=Annotated[ElicitationResult[Approval], Resolve(resolver)],
     )
     params = [*tool_params, token_param, ctx_param, consent_param]

@@ -27,11 +27,12 @@ ADMIN_PREFIX = "/_sandbox/"
 
 
 def _domain_factories() -> list[Callable[[SandboxState], Any]]:
-    """Every sandbox domain, in routing order. A new domain adds one line here."""
+    """Every sandbox domain, in routing order. A new domain adds one import and one name here."""
     from novita_mcp.sandbox.billing import BillingDomain
 
-    factories: list[Callable[[SandboxState], Any]] = [BillingDomain]
-    return factories
+    return [
+        BillingDomain
+    ]
 
 
 DOMAIN_FACTORIES = _domain_factories
@@ -73,7 +74,15 @@ class _Gate:
         record = RequestRecord(method=method, path=path, query=query, body=parsed, at=state.now())
         state.requests.append(record)
 
+        replayed = False
+
         async def replay() -> Message:
+            # The body once; after that the real channel (a streaming response waits on it for the
+            # disconnect, and would spin forever if it kept getting the body back).
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
             return {"type": "http.request", "body": body, "more_body": False}
 
         async def send_logged(message: Message) -> None:
