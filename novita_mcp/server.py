@@ -38,6 +38,9 @@ class ToolsetInfo:
 TOOLSETS: tuple[ToolsetInfo, ...] = (
     ToolsetInfo("account", "Balance and bills: usage-based, subscriptions, monthly statements.", True,
                 "novita_mcp.tools.account"),
+    ToolsetInfo("llm", "LLM models and prices, chat, embeddings, rerank.", True, "novita_mcp.tools.llm"),
+    ToolsetInfo("batch", "LLM batches: run many chat requests asynchronously, follow, cancel, read results.", False,
+                "novita_mcp.tools.llm_batch"),
 )
 
 INSTRUCTIONS = """\

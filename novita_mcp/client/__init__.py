@@ -17,6 +17,7 @@ from pydantic import SecretStr
 from novita_mcp.client._http import HTTPCore
 from novita_mcp.client._retry import RetryPolicy
 from novita_mcp.client.account import AccountAPI
+from novita_mcp.client.llm import LLMAPI
 from novita_mcp.client.errors import *  # noqa: F403 - the hierarchy is part of this package's surface
 from novita_mcp.client.errors import __all__ as _errors_all
 
@@ -75,6 +76,10 @@ class NovitaClient:
     @cached_property
     def account(self) -> AccountAPI:
         return AccountAPI(self.http)
+
+    @cached_property
+    def llm(self) -> LLMAPI:
+        return LLMAPI(self.http)
 
     async def aclose(self) -> None:
         await self.http.aclose()

@@ -29,9 +29,11 @@ ADMIN_PREFIX = "/_sandbox/"
 def _domain_factories() -> list[Callable[[SandboxState], Any]]:
     """Every sandbox domain, in routing order. A new domain adds one import and one name here."""
     from novita_mcp.sandbox.billing import BillingDomain
+    from novita_mcp.sandbox.llm import LLMDomain
+    from novita_mcp.sandbox.llm_batch import LLMBatchDomain
 
     return [
-        BillingDomain
+        BillingDomain, LLMDomain, LLMBatchDomain
     ]
 
 

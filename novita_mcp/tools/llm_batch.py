@@ -1,0 +1,297 @@
+"""Toolset ``batch``: run many LLM requests as one batch (REFERENCE.md §4.6).
+
+``create_batch`` is billable. Its quote is computed on the server from the input lines: for
+each request, its prompt tokens (``novita_mcp.client.llm_tokens``) at the model's input price
+plus its ``max_tokens`` (or what the model may generate without one) at the output price, from
+the models list. Requests are charged as they finish, for the tokens really generated.
+``cancel_batch`` is destructive: requests not yet run are dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel, Field
+
+from novita_mcp.client.llm_batch import Batch
+from novita_mcp.client.llm_tokens import chat_prompt_tokens, count_tokens
+from novita_mcp.toolkit import Context, Effect, Plan, Quote, Reply, Services, Toolset, services, tool, usd
+from novita_mcp.tools._common import Page, page
+from novita_mcp.tools._llm_common import novita_call, resolve_model
+from novita_mcp.tools._polling import MaxWait, wait_until
+
+__all__ = ["TOOLSET", "MAX_BATCH_BYTES", "MAX_BATCH_LINES"]
+
+MAX_BATCH_BYTES = 5 * 1024 * 1024
+MAX_BATCH_LINES = 5000
+MAX_RESULT_BYTES = 20 * 1024 * 1024
+SNIPPET_CHARS = 1000
+ENDPOINTS = {"chat": "/v1/chat/completions", "completions": "/v1/completions"}
+BatchId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$",
+                               description="The batch id, e.g. from create_batch or list_batches.")]
+
+
+class BatchView(BaseModel):
+    id: str
+    status: str = Field(description="VALIDATING | PROGRESS | COMPLETED | FAILED | EXPIRED | CANCELLING | CANCELLED")
+    endpoint: str
+    total: int
+    completed: int
+    failed: int
+    created_at: str
+    expires_at: str
+    output_file_id: str
+    error_file_id: str
+    errors: str = Field(description="Why the batch failed, when it did.")
+
+
+def _view(b: Batch) -> BatchView:
+    c = b.request_counts
+    return BatchView(id=b.id, status=b.status, endpoint=b.endpoint, total=c.total, completed=c.completed,
+                     failed=c.failed, created_at=b.created_at, expires_at=b.expires_at, output_file_id=b.output_file_id,
+                     error_file_id=b.error_file_id, errors="" if b.errors in (None, "") else str(b.errors))
+
+
+def _line_text(b: BatchView) -> str:
+    return f"{b.id}: {b.status}, {b.completed}/{b.total} done, {b.failed} failed"
+
+
+# --- create --------------------------------------------------------------------------------
+def _read_input(args: dict[str, Any]) -> bytes | None:
+    sources = [k for k in ("jsonl", "path", "input_file_id") if args.get(k)]
+    if len(sources) != 1:
+        raise ToolError("Give exactly one of jsonl (the lines as text), path (a local .jsonl file) or "
+                        "input_file_id (an uploaded file). Nothing was sent.")
+    if args.get("jsonl"):
+        data = args["jsonl"].encode()
+    elif args.get("path"):
+        path = Path(args["path"]).expanduser()
+        if not path.is_file():
+            raise ToolError(f"No file at path {args['path']!r}. Nothing was sent.")
+        if path.stat().st_size > MAX_BATCH_BYTES:
+            raise ToolError(f"{path} is {path.stat().st_size:,} bytes; at most {MAX_BATCH_BYTES:,}. Nothing was sent.")
+        data = path.read_bytes()
+    else:
+        return None
+    if len(data) > MAX_BATCH_BYTES:
+        raise ToolError(f"The input is {len(data):,} bytes; at most {MAX_BATCH_BYTES:,}. Nothing was sent.")
+    return data
+
+
+def _lines(data: bytes, endpoint: str) -> list[dict[str, Any]]:
+    """Parsed requests; lines may omit ``method`` and ``url``, which are filled for ``endpoint``."""
+    out = []
+    for n, raw in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            line = json.loads(raw)
+        except ValueError:
+            raise ToolError(f"Line {n} is not valid JSON. Nothing was sent.") from None
+        if not isinstance(line, dict) or not isinstance(line.get("body"), dict) or not line.get("custom_id"):
+            raise ToolError(f"Line {n} needs custom_id and body (the request object). Nothing was sent.")
+        if line.get("url", endpoint) != endpoint:
+            raise ToolError(f"Line {n} targets {line['url']}, but this batch runs {endpoint}. Nothing was sent.")
+        out.append({"custom_id": str(line["custom_id"]), "method": "POST", "url": endpoint, "body": line["body"]})
+    if not out:
+        raise ToolError("The input has no requests. Nothing was sent.")
+    if len(out) > MAX_BATCH_LINES:
+        raise ToolError(f"The input has {len(out):,} requests; at most {MAX_BATCH_LINES:,}. Nothing was sent.")
+    return out
+
+
+async def _quote(app: Services, lines: list[dict[str, Any]], kind: str) -> tuple[Decimal, int, int]:
+    total, prompt_sum, out_sum = Decimal(0), 0, 0
+    for n, line in enumerate(lines, start=1):
+        body = line["body"]
+        try:
+            model = await resolve_model(app, str(body.get("model") or ""), "chat")
+        except ToolError as exc:
+            raise ToolError(f"Request {line['custom_id']!r} (line {n}): {exc}") from None
+        if kind == "chat":
+            prompt = chat_prompt_tokens(body.get("messages") or [], body.get("tools"))
+        else:
+            raw = body.get("prompt")
+            prompt = sum(count_tokens(p) for p in (raw if isinstance(raw, list) else [str(raw or "")]))
+        max_tokens = body.get("max_tokens") or min(model.max_output_tokens, max(0, model.context_size - prompt))
+        runs = int(body.get("n") or 1)
+        total += model.cost_usd(prompt, int(max_tokens) * runs)
+        prompt_sum, out_sum = prompt_sum + prompt, out_sum + int(max_tokens) * runs
+    return total, prompt_sum, out_sum
+
+
+async def _load(app: Services, args: dict[str, Any]) -> list[dict[str, Any]]:
+    endpoint = ENDPOINTS[args.get("endpoint") or "chat"]
+    data = _read_input(args)
+    if data is None:
+        file_id = args["input_file_id"]
+        data = await novita_call(lambda: app.client.llm.batch.file_content(file_id, max_bytes=MAX_BATCH_BYTES))
+    return _lines(data, endpoint)
+
+
+async def plan_create_batch(app: Services, args: dict[str, Any]) -> Plan:
+    lines = await _load(app, args)
+    kind = args.get("endpoint") or "chat"
+    amount, prompt, out = await _quote(app, lines, kind)
+    source = args.get("input_file_id") or args.get("path") or "the given JSONL text"
+    return Plan(action=f"Run a batch of {len(lines):,} {kind} request(s) (48 h window)", target=str(source),
+                quote=Quote(amount, f"{prompt:,} prompt tokens + up to {out:,} output tokens over {len(lines):,} "
+                            "request(s), each at its model's per-token prices; charged per request as it finishes"))
+
+
+class CreatedBatch(BaseModel):
+    batch: BatchView
+    input_file_id: str
+    quoted_usd: Decimal
+
+
+@tool(title="Create an LLM batch", effects={Effect.BILLABLE}, plan=plan_create_batch)
+async def create_batch(
+    ctx: Context,
+    # Plain ``str``: the SDK would parse a one-line JSONL given as ``str | None`` into an object.
+    jsonl: Annotated[str, Field(max_length=MAX_BATCH_BYTES, description=(
+        'JSON lines, one request each: {"custom_id": "r1", "body": {"model": ..., "messages": [...], '
+        '"max_tokens": 200}} (method and url may be left out).'))] = "",
+    path: Annotated[str | None, Field(max_length=1000, description="Or: a local .jsonl file (at most 5 MB).")] = None,
+    input_file_id: Annotated[str | None, Field(max_length=100, description="Or: an already uploaded file id.")] = None,
+    endpoint: Annotated[Literal["chat", "completions"], Field(description="What every line calls.")] = "chat",
+) -> Reply[CreatedBatch]:
+    """Run many chat (or completion) requests as one asynchronous batch, finished within 48 hours.
+
+    The input is uploaded, then the batch is created; follow it with get_batch and read answers with
+    get_batch_results. Billable: quoted from every line's tokens and max_tokens.
+    """
+    app = services(ctx)
+    args = {"jsonl": jsonl, "path": path, "input_file_id": input_file_id, "endpoint": endpoint}
+    lines = await _load(app, args)
+    quoted = (await _quote(app, lines, endpoint))[0]
+    file_id = input_file_id
+    if file_id is None:
+        content = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines).encode()
+        file_id = (await app.client.llm.batch.upload_file(Path(path).name if path else "batch_input.jsonl",
+                                                          content)).id
+    batch = await app.client.llm.batch.create(file_id, ENDPOINTS[endpoint])  # type: ignore[arg-type]
+    view = _view(batch)
+    text = (f"Batch {view.id} created ({view.status}) with {len(lines):,} request(s); quoted at most {usd(quoted)}. "
+            "Check it with get_batch.")
+    return Reply(CreatedBatch(batch=view, input_file_id=file_id, quoted_usd=quoted), text, resource_id=view.id)
+
+
+# --- read -----------------------------------------------------------------------------------
+@tool(title="Get an LLM batch", effects={Effect.READ})
+async def get_batch(ctx: Context, batch_id: BatchId, max_wait_seconds: MaxWait = 0) -> Reply[BatchView]:
+    """A batch's status and counts; optionally wait (bounded) until it finishes."""
+    api = services(ctx).client.llm.batch
+    batch, finished = await wait_until(ctx, fetch=lambda: api.get(batch_id), done=lambda b: b.finished,
+                                       describe=lambda b: _line_text(_view(b)), max_wait=max_wait_seconds)
+    view = _view(batch)
+    more = "" if finished else " - still running; call get_batch again later."
+    return Reply(view, _line_text(view) + more)
+
+
+class BatchList(BaseModel):
+    batches: list[BatchView]
+    has_more: bool
+    next_after: str | None = Field(description="Pass as after for the next page.")
+
+
+@tool(title="List LLM batches", effects={Effect.READ})
+async def list_batches(
+    ctx: Context,
+    limit: Annotated[int, Field(ge=1, le=100, description="Most batches to return.")] = 20,
+    after: Annotated[str | None, Field(max_length=100, description="A previous page's next_after.")] = None,
+) -> Reply[BatchList]:
+    """Batches, newest first, with status and counts."""
+    pg = await services(ctx).client.llm.batch.list(limit=limit, after=after)
+    views = [_view(b) for b in pg.data]
+    text = "\n".join([f"{len(views)} batch(es)."] + [f"- {_line_text(v)}" for v in views])
+    return Reply(BatchList(batches=views, has_more=pg.has_more, next_after=pg.last_id if pg.has_more else None), text)
+
+
+class ResultLine(BaseModel):
+    custom_id: str
+    ok: bool
+    status_code: int | None = None
+    content: str = Field(description=f"The answer (first {SNIPPET_CHARS} characters).")
+    finish_reason: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    error: str | None = None
+
+
+class BatchResults(BaseModel):
+    batch_id: str
+    status: str
+    file_id: str
+    results: list[ResultLine]
+    page: Page
+
+
+def _result_line(row: dict[str, Any]) -> ResultLine:
+    response, error = row.get("response") or {}, row.get("error")
+    body = response.get("body") or {}
+    choice = (body.get("choices") or [{}])[0]
+    text = (choice.get("message") or {}).get("content") or choice.get("text") or ""
+    usage = body.get("usage") or {}
+    err = f"{error.get('code')}: {error.get('message')}" if isinstance(error, dict) else (str(error) if error else None)
+    return ResultLine(custom_id=str(row.get("custom_id", "")), ok=err is None, status_code=response.get("status_code"),
+                      content=str(text)[:SNIPPET_CHARS], finish_reason=choice.get("finish_reason"),
+                      prompt_tokens=int(usage.get("prompt_tokens") or 0),
+                      completion_tokens=int(usage.get("completion_tokens") or 0), error=err)
+
+
+@tool(title="Get LLM batch results", effects={Effect.READ})
+async def get_batch_results(
+    ctx: Context,
+    batch_id: BatchId,
+    which: Annotated[Literal["output", "errors"], Field(
+        description="Answers, or the requests that failed.")] = "output",
+    limit: Annotated[int, Field(ge=1, le=100, description="Most results to return.")] = 20,
+    offset: Annotated[int, Field(ge=0, le=100_000, description="Results to skip (a previous next_offset).")] = 0,
+) -> Reply[BatchResults]:
+    """The answers of a finished (or cancelled) batch, by custom_id, paginated."""
+    api = services(ctx).client.llm.batch
+    batch = await api.get(batch_id)
+    file_id = batch.output_file_id if which == "output" else batch.error_file_id
+    if not file_id:
+        state = "has not finished yet" if not batch.finished else f"has no {which} file"
+        raise ToolError(f"Batch {batch_id} ({batch.status}) {state}; check get_batch.")
+    raw = await api.file_content(file_id, max_bytes=MAX_RESULT_BYTES)
+    rows = [json.loads(x) for x in raw.decode("utf-8", "replace").splitlines() if x.strip()]
+    chunk, pg = page([_result_line(r) for r in rows], offset, limit)
+    data = BatchResults(batch_id=batch_id, status=batch.status, file_id=file_id, results=chunk, page=pg)
+    lines = [f"{pg.total} {which} line(s) of batch {batch_id}; showing {pg.returned}."]
+    lines += [f"- {r.custom_id}: {(r.content or r.error or '')[:100]!r}" for r in chunk[:10]]
+    return Reply(data, "\n".join(lines))
+
+
+# --- cancel ---------------------------------------------------------------------------------
+async def plan_cancel_batch(app: Services, args: dict[str, Any]) -> Plan:
+    batch_id = args["batch_id"]
+    batch = await novita_call(lambda: app.client.llm.batch.get(batch_id))
+    if batch.finished or batch.status == "CANCELLING":
+        raise ToolError(f"Batch {batch_id} is {batch.status}; there is nothing to cancel.")
+    c = batch.request_counts
+    left = c.total - c.completed - c.failed
+    return Plan(action=f"Cancel batch {batch_id} ({batch.status}, {c.completed}/{c.total} done)", target=batch_id,
+                irreversible=f"the {left} request(s) not yet run are dropped and cannot be resumed; finished ones "
+                             "stay billed")
+
+
+@tool(title="Cancel an LLM batch", effects={Effect.DESTRUCTIVE}, plan=plan_cancel_batch)
+async def cancel_batch(ctx: Context, batch_id: BatchId) -> Reply[BatchView]:
+    """Stop a running batch: requests not yet run are dropped; answers so far stay readable."""
+    view = _view(await services(ctx).client.llm.batch.cancel(batch_id))
+    return Reply(view, f"Cancelling: {_line_text(view)}.", resource_id=view.id)
+
+
+TOOLSET = Toolset(
+    id="batch",
+    description="LLM batches: run many chat requests asynchronously, follow, cancel, read results.",
+    default=False,
+    tools=(create_batch, get_batch, list_batches, get_batch_results, cancel_batch),
+)
