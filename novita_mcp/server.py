@@ -41,6 +41,8 @@ TOOLSETS: tuple[ToolsetInfo, ...] = (
     ToolsetInfo("llm", "LLM models and prices, chat, embeddings, rerank.", True, "novita_mcp.tools.llm"),
     ToolsetInfo("batch", "LLM batches: run many chat requests asynchronously, follow, cancel, read results.", False,
                 "novita_mcp.tools.llm_batch"),
+    ToolsetInfo("media", "Images, video and speech: generate, edit, transcribe; async tasks with progress.", True,
+                "novita_mcp.tools.media"),
 )
 
 INSTRUCTIONS = """\

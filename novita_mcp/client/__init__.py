@@ -18,6 +18,7 @@ from novita_mcp.client._http import HTTPCore
 from novita_mcp.client._retry import RetryPolicy
 from novita_mcp.client.account import AccountAPI
 from novita_mcp.client.llm import LLMAPI
+from novita_mcp.client.media import MediaAPI
 from novita_mcp.client.errors import *  # noqa: F403 - the hierarchy is part of this package's surface
 from novita_mcp.client.errors import __all__ as _errors_all
 
@@ -80,6 +81,10 @@ class NovitaClient:
     @cached_property
     def llm(self) -> LLMAPI:
         return LLMAPI(self.http)
+
+    @cached_property
+    def media(self) -> MediaAPI:
+        return MediaAPI(self.http)
 
     async def aclose(self) -> None:
         await self.http.aclose()

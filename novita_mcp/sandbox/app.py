@@ -31,9 +31,10 @@ def _domain_factories() -> list[Callable[[SandboxState], Any]]:
     from novita_mcp.sandbox.billing import BillingDomain
     from novita_mcp.sandbox.llm import LLMDomain
     from novita_mcp.sandbox.llm_batch import LLMBatchDomain
+    from novita_mcp.sandbox.media import MediaDomain
 
     return [
-        BillingDomain, LLMDomain, LLMBatchDomain
+        BillingDomain, LLMDomain, LLMBatchDomain, MediaDomain
     ]
 
 

@@ -1,0 +1,273 @@
+"""Media in and out for the media tools: inputs checked before upload, outputs as links and files, waiting.
+
+* An input is a URL, a local file path or base64 (optionally a data URI). A local file or
+  base64 is checked against the endpoint's documented limits (size, format, resolution)
+  before anything is sent, so a wrong file costs nothing and reaches nobody.
+* An output is a URL plus a ``ResourceLink`` with its MIME type and expiry; with
+  ``NOVITA_MCP_OUTPUT_DIR`` set it is also downloaded there (without the API key for
+  foreign hosts). Base64 answers (synchronous edits) are written to a file, never inlined,
+  as are outputs of the in-process sandbox, whose URLs only resolve inside the server
+  (both into the output dir, else ``<state dir>/media``).
+* Waiting is bounded, reports progress, and sleeps through ``extras["sleep"]`` with
+  ``extras["poll_interval"]`` so tests can drive it from the sandbox clock.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import re
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import anyio
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import ContentBlock, ImageContent, ResourceLink
+from pydantic import BaseModel, Field
+
+from novita_mcp.client.errors import NovitaError
+from novita_mcp.client.media import TaskResult
+from novita_mcp.client.media_formats import MIME, AudioLimits, ImageLimits, MediaInfo, sniff
+from novita_mcp.settings import SANDBOX_BASE_URL
+from novita_mcp.toolkit import Context, Services
+from novita_mcp.tools._common import iso
+
+__all__ = ["Source", "describe_input", "image_source", "audio_source", "MediaFile", "Delivery", "deliver_urls",
+           "deliver_bytes", "wait_for", "ttl_of", "PREVIEW_MAX_BYTES", "MAX_WAIT", "DOWNLOAD_MAX_BYTES"]
+
+log = logging.getLogger("novita_mcp.tools.media")
+
+MAX_WAIT = 50  # seconds; below the ~60 s at which clients give up on a call
+PREVIEW_MAX_BYTES = 4096
+DOWNLOAD_MAX_BYTES = 512 * 1024 * 1024
+_MAX_POLLS = 200
+_B64 = re.compile(r"^[A-Za-z0-9+/=\s]+$")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A checked input: either a URL to pass on, or bytes to send as base64."""
+
+    url: str | None
+    data: bytes | None
+    info: MediaInfo
+
+    @property
+    def b64(self) -> str:
+        assert self.data is not None
+        return base64.b64encode(self.data).decode()
+
+    @property
+    def data_uri(self) -> str:
+        return f"data:{MIME.get(self.info.format, 'application/octet-stream')};base64,{self.b64}"
+
+    def url_or_data_uri(self) -> str:
+        return self.url or self.data_uri
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1024 * 1024):g} MB"
+
+
+def _is_path(value: str) -> bool:
+    if len(value) > 4096:
+        return False
+    try:
+        return Path(value).expanduser().is_file()
+    except OSError:
+        return False
+
+
+def describe_input(value: str) -> str:
+    """An input as the user should see it in a confirmation: the URL, the file, or the size of inline data."""
+    value = value.strip()
+    if value.startswith(("http://", "https://")):
+        return value[:200]
+    if _is_path(value) or (len(value) < 4096 and not _B64.match(value) and not value.startswith("data:")):
+        return f"local file {value[:300]}"
+    return f"inline data ({max(1, len(value) * 3 // 4 // 1024)} KB)"
+
+
+async def _raw(app: Services, value: str, name: str, max_bytes: int,
+               need_bytes: bool) -> tuple[str | None, bytes | None]:
+    value = value.strip()
+    if value.startswith(("http://", "https://")):
+        if not need_bytes:
+            return value, None
+        try:
+            data, _ = await app.client.http.get_bytes(value, max_bytes=max_bytes)
+        except NovitaError as exc:
+            raise ToolError(f"{name}: could not download {value[:100]} ({exc.message}). Nothing was sent to Novita.") \
+                from None
+        return None, data
+    if value.startswith("data:"):
+        value = value.split(",", 1)[-1]
+    elif _is_path(value) or (len(value) < 4096 and not _B64.match(value)):
+        path = Path(value).expanduser()
+        if not path.is_file():
+            raise ToolError(f"{name}: {value[:120]!r} is neither a URL, an existing local file, nor base64 data.")
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise ToolError(f"{name}: {path.name} is {_mb(size)}; this operation accepts at most {_mb(max_bytes)}. "
+                            "Nothing was sent to Novita.")
+        return None, path.read_bytes()
+    try:
+        return None, base64.b64decode(re.sub(r"\s+", "", value), validate=True)
+    except (binascii.Error, ValueError):
+        raise ToolError(f"{name}: the value is not valid base64, a URL or a local file path.") from None
+
+
+async def image_source(app: Services, value: str, name: str, limits: ImageLimits, *, need_bytes: bool) -> Source:
+    """Resolve and check an image input. ``need_bytes``: the endpoint takes base64 only, so URLs are fetched."""
+    url, data = await _raw(app, value, name, limits.max_bytes, need_bytes)
+    if data is None:
+        return Source(url, None, MediaInfo("image", ""))
+    if len(data) > limits.max_bytes:
+        raise ToolError(f"{name} is {_mb(len(data))}; at most {_mb(limits.max_bytes)} is accepted. Nothing was sent.")
+    info = sniff(data)
+    if info.kind != "image" or info.format not in limits.formats:
+        raise ToolError(f"{name} is {info.format or 'not a recognised image'}; accepted formats: "
+                        f"{', '.join(limits.formats)}. Nothing was sent to Novita.")
+    if info.pixels > limits.max_pixels or (limits.max_side and max(info.width, info.height) > limits.max_side):
+        side = f" and at most {limits.max_side} px a side" if limits.max_side else ""
+        raise ToolError(f"{name} is {info.width}x{info.height}; at most {limits.max_pixels // 1_000_000} MP{side} "
+                        "is accepted. Nothing was sent to Novita.")
+    if min(info.width, info.height) < limits.min_side:
+        raise ToolError(f"{name} is {info.width}x{info.height}; each side must be at least {limits.min_side} px. "
+                        "Nothing was sent to Novita.")
+    return Source(None, data, info)
+
+
+async def audio_source(app: Services, value: str, name: str, limits: AudioLimits) -> Source:
+    url, data = await _raw(app, value, name, limits.max_bytes, need_bytes=False)
+    if data is None:
+        return Source(url, None, MediaInfo("audio", ""))
+    info = sniff(data)
+    if info.kind != "audio" or info.format not in limits.formats:
+        raise ToolError(f"{name} is {info.format or 'not a recognised audio file'}; accepted formats: "
+                        f"{', '.join(limits.formats)}. Nothing was sent to Novita.")
+    return Source(None, data, info)
+
+
+class MediaFile(BaseModel):
+    kind: Literal["image", "video", "audio"]
+    url: str = Field(description="Where to fetch the file; signed and temporary.")
+    mime_type: str
+    expires_at: str | None = Field(None, description="UTC time after which the URL stops working.")
+    local_path: str | None = Field(None, description="Where the file was saved on this machine, if it was.")
+    note: str | None = None
+
+
+@dataclass
+class Delivery:
+    files: list[MediaFile]
+    blocks: list[ContentBlock]
+
+
+_EXT = {"jpeg": "jpg"}
+
+
+def _target_dir(app: Services, fallback: bool) -> Path | None:
+    """The output dir; else, when a file must be kept anyway, ``<state dir>/media``."""
+    if app.settings.output_dir is not None:
+        folder = Path(app.settings.output_dir).expanduser()
+    elif fallback:
+        folder = Path(app.settings.state_dir).expanduser() / "media"
+    else:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _save(folder: Path, stem: str, fmt: str, data: bytes) -> Path:
+    path = folder / f"{stem}.{_EXT.get(fmt, fmt)}"
+    path.write_bytes(data)
+    return path
+
+
+def _link(file: MediaFile, name: str, size: int | None = None) -> ResourceLink:
+    expiry = f"; expires {file.expires_at}" if file.expires_at else ""
+    return ResourceLink(type="resource_link", name=name, uri=file.url, mime_type=file.mime_type, size=size,
+                        description=f"Generated {file.kind}{expiry}")
+
+
+async def deliver_urls(app: Services, items: list[tuple[str, str, str, int]], *, stem: str,
+                       preview: bool = False) -> Delivery:
+    """Links (and downloads into the output dir) for ``(kind, url, format, ttl_seconds)`` outputs."""
+    now = app.guard.clock()
+    delivery = Delivery([], [])
+    for i, (kind, url, fmt, ttl) in enumerate(items):
+        fmt = fmt or url.split("?")[0].rsplit(".", 1)[-1].lower()
+        mime = MIME.get(fmt, "application/octet-stream")
+        file = MediaFile(kind=kind, url=url, mime_type=mime, expires_at=iso(now + ttl) if ttl > 0 else None)  # type: ignore[arg-type]
+        # The in-process sandbox's URLs resolve only inside this server: keep a local copy and link that.
+        in_process = url.startswith(SANDBOX_BASE_URL + "/")
+        folder = _target_dir(app, fallback=in_process)
+        data: bytes | None = None
+        if folder is not None:
+            try:
+                data, _ = await app.client.http.get_bytes(url, max_bytes=DOWNLOAD_MAX_BYTES)
+            except NovitaError as exc:  # the generation succeeded (and was paid): keep the link, say why
+                log.warning("could not download %s output %d: %s", stem, i + 1, exc.message)
+                file.note = f"Not downloaded: {exc.message}"
+            else:
+                file.local_path = str(_save(folder, f"{stem}-{i + 1}", fmt, data))
+        link = file.model_copy(update={"url": Path(file.local_path).resolve().as_uri()}) if in_process and \
+            file.local_path else file
+        delivery.files.append(file)
+        delivery.blocks.append(_link(link, f"{stem}-{i + 1}.{_EXT.get(fmt, fmt)}", len(data) if data else None))
+        if preview and kind == "image" and i == 0:
+            delivery.blocks.extend(await _preview(app, url, mime, data))
+    return delivery
+
+
+async def _preview(app: Services, url: str, mime: str, data: bytes | None) -> list[ContentBlock]:
+    if data is None:
+        try:
+            data, _ = await app.client.http.get_bytes(url, max_bytes=PREVIEW_MAX_BYTES)
+        except NovitaError:
+            return []
+    if len(data) > PREVIEW_MAX_BYTES:
+        return []
+    return [ImageContent(type="image", data=base64.b64encode(data).decode(), mime_type=mime)]
+
+
+def deliver_bytes(app: Services, kind: str, fmt: str, data: bytes, *, stem: str) -> Delivery:
+    """A base64 answer, written to the output dir (or a temp dir) and linked as a file:// resource."""
+    folder = _target_dir(app, fallback=True)
+    assert folder is not None
+    path = _save(folder, f"{stem}-{secrets.token_hex(3)}", fmt, data)
+    file = MediaFile(kind=kind, url=path.resolve().as_uri(), mime_type=MIME.get(fmt, "application/octet-stream"),  # type: ignore[arg-type]
+                     local_path=str(path))
+    return Delivery([file], [_link(file, path.name, len(data))])
+
+
+def ttl_of(value: int) -> int:
+    return value if value > 0 else 3600
+
+
+async def wait_for(ctx: Context, app: Services, task_id: str, max_wait: float,
+                   fetch: Callable[[str], Awaitable[TaskResult]]) -> TaskResult:
+    """Poll until the task ends or ``max_wait`` seconds pass, reporting progress each poll."""
+    interval = float(app.extras.get("poll_interval", 2.0))
+    sleep: Callable[[float], Awaitable[None]] = app.extras.get("sleep") or anyio.sleep
+    clock = app.guard.clock
+    start_clock, start_wall = clock(), time.monotonic()
+    for _ in range(_MAX_POLLS):
+        result = await fetch(task_id)
+        task = result.task
+        percent = 100.0 if result.finished else float(task.progress_percent or 0)
+        state = task.status.removeprefix("TASK_STATUS_").lower()
+        eta = f", about {int(task.eta)} s left" if task.eta and not result.finished else ""
+        await ctx.report_progress(percent, 100.0, f"{state} {percent:.0f}%{eta}")
+        waited = max(clock() - start_clock, time.monotonic() - start_wall)
+        if result.finished or waited + interval > max_wait:
+            return result
+        await sleep(interval)
+    return result
+
