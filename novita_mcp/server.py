@@ -43,6 +43,10 @@ TOOLSETS: tuple[ToolsetInfo, ...] = (
                 "novita_mcp.tools.llm_batch"),
     ToolsetInfo("media", "Images, video and speech: generate, edit, transcribe; async tasks with progress.", True,
                 "novita_mcp.tools.media"),
+    ToolsetInfo("gpu", "GPU/CPU instances: prices, create, start/stop/delete, wait, metrics, spend now.", True,
+                "novita_mcp.tools.gpu"),
+    ToolsetInfo("gpu_resources", "Templates, network storage, registry credentials.", False,
+                "novita_mcp.tools.gpu_resources"),
 )
 
 INSTRUCTIONS = """\

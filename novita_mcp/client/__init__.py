@@ -17,6 +17,7 @@ from pydantic import SecretStr
 from novita_mcp.client._http import HTTPCore
 from novita_mcp.client._retry import RetryPolicy
 from novita_mcp.client.account import AccountAPI
+from novita_mcp.client.gpu import GpuAPI
 from novita_mcp.client.llm import LLMAPI
 from novita_mcp.client.media import MediaAPI
 from novita_mcp.client.errors import *  # noqa: F403 - the hierarchy is part of this package's surface
@@ -85,6 +86,10 @@ class NovitaClient:
     @cached_property
     def media(self) -> MediaAPI:
         return MediaAPI(self.http)
+
+    @cached_property
+    def gpu(self) -> GpuAPI:
+        return GpuAPI(self.http)
 
     async def aclose(self) -> None:
         await self.http.aclose()

@@ -29,12 +29,16 @@ ADMIN_PREFIX = "/_sandbox/"
 def _domain_factories() -> list[Callable[[SandboxState], Any]]:
     """Every sandbox domain, in routing order. A new domain adds one import and one name here."""
     from novita_mcp.sandbox.billing import BillingDomain
+    from novita_mcp.sandbox.gpu_catalog import CatalogDomain
+    from novita_mcp.sandbox.gpu_instances import InstancesDomain
+    from novita_mcp.sandbox.gpu_resources import ResourcesDomain
     from novita_mcp.sandbox.llm import LLMDomain
     from novita_mcp.sandbox.llm_batch import LLMBatchDomain
     from novita_mcp.sandbox.media import MediaDomain
 
     return [
-        BillingDomain, LLMDomain, LLMBatchDomain, MediaDomain
+        BillingDomain, CatalogDomain, InstancesDomain, ResourcesDomain, LLMDomain, LLMBatchDomain,
+        MediaDomain
     ]
 
 

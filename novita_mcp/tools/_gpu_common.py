@@ -1,0 +1,125 @@
+"""Shared pieces of the GPU toolsets: argument types, price lookups, labels, error mapping in plans."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import Field
+
+from novita_mcp.client.errors import NovitaError
+from novita_mcp.client.gpu_models import CpuProduct, GpuProduct, Instance
+from novita_mcp.pricing.gpu import extra_rootfs_usd_per_hour, product_price_usd
+from novita_mcp.toolkit import Services, usd
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "BILLED_STATUSES",
+    "BILLING_WIRE",
+    "Billing",
+    "InstanceId",
+    "Months",
+    "PortSpec",
+    "cpu_product",
+    "gpu_product",
+    "hourly_usd",
+    "instance_hourly_usd",
+    "label",
+    "novita_errors",
+    "parse_ports",
+]
+
+Billing = Literal["on_demand", "spot", "monthly"]
+BILLING_WIRE: dict[str, Literal["onDemand", "spot", "monthly"]] = {
+    "on_demand": "onDemand", "spot": "spot", "monthly": "monthly"}
+InstanceId = Annotated[str, Field(description="Instance id, from list_instances or create_instance.",
+                                  min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+Months = Annotated[int, Field(ge=1, le=36, description="Subscription length in months (1-36).")]
+PortSpec = Annotated[str, Field(description="A port to expose as 'PORT/http' or 'PORT/tcp', e.g. '8000/http'.",
+                                pattern=r"^\d{1,5}/(http|tcp)$")]
+
+BILLED_STATUSES = frozenset({"pulling", "running"})
+# Statuses in which an instance exists and may start billing again without a new decision.
+ACTIVE_STATUSES = frozenset({"toCreate", "creating", "pulling", "running", "toStart", "starting", "toRestart",
+                             "restarting", "toReset", "resetting", "migrating"})
+_PORT = re.compile(r"^(\d{1,5})/(http|tcp)$")
+
+
+@asynccontextmanager
+async def novita_errors() -> AsyncIterator[None]:
+    """In plan functions (which run before the tool body): Novita errors become tool errors."""
+    try:
+        yield
+    except NovitaError as exc:
+        raise ToolError(f"{exc.describe()} Nothing was changed.") from None
+
+
+def label(inst: Instance) -> str:
+    name = f" '{inst.name}'" if inst.name else " (no name)"
+    return f"instance {inst.id}{name}"
+
+
+def parse_ports(ports: list[str] | None) -> list[tuple[int, str]] | None:
+    if ports is None:
+        return None
+    parsed: list[tuple[int, str]] = []
+    for spec in ports:
+        match = _PORT.match(spec.strip())
+        port = int(match.group(1)) if match else 0
+        if not match or not 1 <= port <= 65535 or 2222 <= port <= 2224:
+            raise ToolError(f"Port {spec!r} is not valid: use 'PORT/http' or 'PORT/tcp' with PORT 1-65535, "
+                            "not 2222-2224. Nothing was sent.")
+        parsed.append((port, match.group(2)))
+    return parsed
+
+
+async def gpu_product(app: Services, product_id: str, billing: Billing = "on_demand",
+                      cluster_id: str | None = None) -> GpuProduct:
+    async with novita_errors():
+        products = await app.client.gpu.products(billing_method=BILLING_WIRE[billing], cluster_id=cluster_id)
+    for product in products:
+        if product.id == product_id:
+            return product
+    where = f" in cluster {cluster_id}" if cluster_id else ""
+    choices = ", ".join(f"{p.id} ({p.name})" for p in products[:12]) or "none"
+    raise ToolError(f"GPU product {product_id!r} is not offered{where} with {billing} billing. Products: {choices}. "
+                    "Use list_gpu_products. Nothing was sent.")
+
+
+async def cpu_product(app: Services, product_id: str, cluster_id: str | None = None) -> CpuProduct:
+    async with novita_errors():
+        products = await app.client.gpu.cpu_products(cluster_id=cluster_id)
+    for product in products:
+        if product.id == product_id:
+            return product
+    choices = ", ".join(f"{p.id} ({p.name})" for p in products[:12]) or "none"
+    raise ToolError(f"CPU product {product_id!r} is not offered. Products: {choices}. Use list_cpu_products. "
+                    "Nothing was sent.")
+
+
+def hourly_usd(price_field: int, units: int, rootfs_gb: int) -> Decimal:
+    """What a pay-as-you-go instance costs per hour of pulling/running: price x units + extra disk."""
+    return product_price_usd(price_field) * units + extra_rootfs_usd_per_hour(rootfs_gb)
+
+
+async def instance_hourly_usd(app: Services, inst: Instance) -> tuple[Decimal, str]:
+    """(USD per hour while running, how it was computed) for an existing instance; 0 for a subscription."""
+    if inst.billing == "monthly":
+        return Decimal(0), "subscription: prepaid, no hourly charge"
+    if inst.kind == "cpu":
+        product_cpu = await cpu_product(app, inst.product_id)
+        rate = hourly_usd(product_cpu.price, 1, inst.rootfs_size)
+        return rate, f"{usd(product_cpu.usd_per_hour)}/h ({product_cpu.name})"
+    billing: Billing = "spot" if inst.billing == "spot" else "on_demand"
+    product = await gpu_product(app, inst.product_id, billing)
+    price = product.spot_price if billing == "spot" else product.price
+    rate = hourly_usd(price, inst.gpu_num, inst.rootfs_size)
+    basis = f"{usd(product_price_usd(price))} per GPU-hour x {inst.gpu_num} ({product.name}, {billing})"
+    disk = extra_rootfs_usd_per_hour(inst.rootfs_size)
+    if disk:
+        basis += f" + {usd(disk)}/h for disk above the free 60 GB"
+    return rate, basis

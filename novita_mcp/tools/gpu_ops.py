@@ -1,0 +1,265 @@
+"""Guarded tools of the ``gpu`` toolset: create and run instances through their lifecycle.
+
+Billable calls (create, start, renew, convert, edit that grows the disk) are confirmed with
+a server-computed quote; destructive calls (stop, restart, delete, migrate, upgrade) name
+the exact instance - id and name - and say what is lost. See ``gpu_plans`` for the quotes.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel, Field
+
+from novita_mcp.client.errors import NovitaError
+from novita_mcp.toolkit import Context, Effect, Reply, Services, services, tool, usd
+from novita_mcp.tools._common import iso
+from novita_mcp.tools._gpu_common import (
+    BILLING_WIRE,
+    Billing,
+    InstanceId,
+    Months,
+    PortSpec,
+    label,
+    parse_ports,
+)
+from novita_mcp.tools.gpu_plans import (
+    plan_convert,
+    plan_create,
+    plan_delete,
+    plan_edit,
+    plan_migrate,
+    plan_renew,
+    plan_restart,
+    plan_start,
+    plan_stop,
+    plan_upgrade,
+    resolve_create,
+)
+
+__all__ = [
+    "convert_instance_to_monthly",
+    "create_instance",
+    "delete_instance",
+    "edit_instance",
+    "migrate_instance",
+    "renew_instance",
+    "restart_instance",
+    "start_instance",
+    "stop_instance",
+    "upgrade_instance",
+]
+
+OptionalId = Annotated[str | None, Field(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+
+
+class CreatedInstance(BaseModel):
+    instance_id: str
+    name: str
+    kind: str
+    product: str
+    gpus: int
+    status: str
+    billing: Billing
+    quoted_usd: Decimal = Field(description="Per hour (pay as you go) or paid now (subscription).")
+    next_step: str
+
+
+@tool(title="Create a GPU or CPU instance", effects={Effect.BILLABLE}, plan=plan_create)
+async def create_instance(
+    ctx: Context,
+    name: Annotated[str, Field(min_length=1, max_length=255, description="A name to recognise the instance by.")],
+    product_id: Annotated[str, Field(min_length=1, max_length=64,
+                                     description="From list_gpu_products (kind=gpu) or list_cpu_products (kind=cpu).")],
+    kind: Annotated[Literal["gpu", "cpu"], Field(description="gpu, or cpu for a CPU-only instance.")] = "gpu",
+    gpus: Annotated[int, Field(ge=1, le=8, description="GPUs (1-8; ignored for cpu).")] = 1,
+    image_url: Annotated[str | None, Field(min_length=1, max_length=500,
+                                           description="Container image; defaults to the template's.")] = None,
+    template_id: Annotated[OptionalId, Field(description="Start from this template (list_templates): image, "
+                                                         "ports, env, command and disk.")] = None,
+    cluster_id: Annotated[OptionalId, Field(description="Cluster (list_clusters); empty = any with stock.")] = None,
+    rootfs_gb: Annotated[int | None, Field(ge=10, le=6144, description="System disk GB (60 free; more costs "
+                                                                        "$0.005/GB/day).")] = None,
+    ports: Annotated[list[PortSpec] | None, Field(max_length=15, description="Ports to expose, e.g. "
+                                                                             "['8000/http', '22/tcp'].")] = None,
+    env: Annotated[dict[str, Annotated[str, Field(max_length=4095)]] | None,
+                   Field(max_length=100, description="Environment variables (added to the template's).")] = None,
+    command: Annotated[str | None, Field(max_length=2047, description="Overrides the image's CMD.")] = None,
+    jupyter: Annotated[bool, Field(description="Also run Jupyter on port 8888.")] = False,
+    billing: Annotated[Billing, Field(description="on_demand (per second), spot (cheaper, can be reclaimed) or "
+                                                  "monthly (prepaid subscription).")] = "on_demand",
+    months: Annotated[int, Field(ge=1, le=36, description="Subscription months (billing=monthly only).")] = 1,
+    auto_renew: Annotated[bool, Field(description="Renew the subscription automatically (monthly only).")] = False,
+    network_storage_ids: Annotated[list[Annotated[str, Field(max_length=64)]] | None,
+                                   Field(max_length=30, description="Network storage to mount at /network, "
+                                                                    "/network1, ...")] = None,
+    network_id: Annotated[OptionalId, Field(description="VPC network to join.")] = None,
+    registry_auth_id: Annotated[OptionalId, Field(description="Registry credentials for a private image.")] = None,
+) -> Reply[CreatedInstance]:
+    """Create a GPU instance (or a CPU-only one with kind='cpu') from an image or a template.
+
+    Costs money from the moment it is pulling the image: the quote is the hourly price x GPUs
+    (or the whole subscription for billing='monthly'), shown to the user for approval. Then
+    call wait_for_instance, and stop_instance when the work is done.
+    """
+    app = services(ctx)
+    args = {"name": name, "product_id": product_id, "kind": kind, "gpus": gpus, "image_url": image_url,
+            "template_id": template_id, "cluster_id": cluster_id, "rootfs_gb": rootfs_gb, "ports": ports, "env": env,
+            "command": command, "billing": billing, "months": months}
+    spec = await resolve_create(app, args)
+    mounts = [(sid, "/network" if i == 0 else f"/network{i}") for i, sid in enumerate(network_storage_ids or [])]
+    instance_id = await app.client.gpu.create_instance(
+        product_id=product_id, image_url=spec.image_url, kind=kind, name=name, gpu_num=spec.gpus or None,
+        rootfs_size=spec.rootfs_gb, cluster_id=cluster_id, ports=spec.ports, envs=spec.envs,
+        command=spec.command or None, image_auth_id=registry_auth_id, jupyter_port=8888 if jupyter else None,
+        network_storages=mounts, network_id=network_id, billing_mode=BILLING_WIRE[billing],
+        month=months if billing == "monthly" else None, auto_renew=auto_renew if billing == "monthly" else None)
+    status = await _status(app, instance_id)
+    paid_now = spec.quote.amount_usd if billing == "monthly" else None
+    data = CreatedInstance(instance_id=instance_id, name=name, kind=kind, product=spec.product_name, gpus=spec.gpus,
+                           status=status, billing=billing, quoted_usd=spec.quote.amount_usd,
+                           next_step=f"Call wait_for_instance(instance_id='{instance_id}') until it is running.")
+    cost = (f"{usd(spec.quote.amount_usd)} paid for {months} month(s)" if paid_now is not None
+            else f"{usd(spec.quote.amount_usd)}/hour while running")
+    return Reply(data, f"Created instance {instance_id} '{name}' ({status}); {cost}. {data.next_step}",
+                 charged_usd=paid_now, resource_id=instance_id)
+
+
+class LifecycleResult(BaseModel):
+    instance_id: str
+    name: str
+    action: str
+    status: str = Field(description="Status right after the call; transitions take seconds to minutes.")
+    next_step: str
+
+
+async def _status(app: Services, instance_id: str) -> str:
+    try:
+        return (await app.client.gpu.get_instance(instance_id)).status
+    except NovitaError:
+        return "unknown"
+
+
+async def _lifecycle(ctx: Context, instance_id: str, action: str, call: str, wait_for: str | None) -> Reply[LifecycleResult]:
+    app = services(ctx)
+    inst = await app.client.gpu.get_instance(instance_id)
+    await getattr(app.client.gpu, call)(instance_id)
+    status = await _status(app, instance_id)
+    step = (f"Call wait_for_instance(instance_id='{instance_id}', target='{wait_for}')." if wait_for
+            else "No further step needed.")
+    data = LifecycleResult(instance_id=instance_id, name=inst.name, action=action, status=status, next_step=step)
+    return Reply(data, f"{action}: {label(inst)} is now {status}. {step}", resource_id=instance_id)
+
+
+@tool(title="Start an instance", effects={Effect.BILLABLE}, plan=plan_start)
+async def start_instance(ctx: Context, instance_id: InstanceId) -> Reply[LifecycleResult]:
+    """Start a stopped (exited) instance. Pay-as-you-go charges resume per second once it runs."""
+    return await _lifecycle(ctx, instance_id, "Start requested", "start", "running")
+
+
+@tool(title="Stop an instance", effects={Effect.DESTRUCTIVE}, plan=plan_stop)
+async def stop_instance(ctx: Context, instance_id: InstanceId) -> Reply[LifecycleResult]:
+    """Stop a running instance: processes end and compute billing stops; the disk is kept for a while."""
+    return await _lifecycle(ctx, instance_id, "Stop requested", "stop", "exited")
+
+
+@tool(title="Restart an instance", effects={Effect.DESTRUCTIVE}, plan=plan_restart)
+async def restart_instance(ctx: Context, instance_id: InstanceId) -> Reply[LifecycleResult]:
+    """Restart a running instance's container (running processes are killed)."""
+    return await _lifecycle(ctx, instance_id, "Restart requested", "restart", "running")
+
+
+@tool(title="Delete an instance", effects={Effect.DESTRUCTIVE}, plan=plan_delete)
+async def delete_instance(ctx: Context, instance_id: InstanceId) -> Reply[LifecycleResult]:
+    """Delete an instance and its local data for good. Subscriptions cannot be deleted before they end."""
+    return await _lifecycle(ctx, instance_id, "Delete requested", "delete", "removed")
+
+
+@tool(title="Migrate an instance", effects={Effect.DESTRUCTIVE}, plan=plan_migrate)
+async def migrate_instance(ctx: Context, instance_id: InstanceId) -> Reply[LifecycleResult]:
+    """Move an instance to another cluster with capacity. Data on its disks is NOT preserved."""
+    return await _lifecycle(ctx, instance_id, "Migration requested", "migrate", "running")
+
+
+@tool(title="Re-image an instance", effects={Effect.DESTRUCTIVE}, plan=plan_upgrade)
+async def upgrade_instance(
+    ctx: Context,
+    instance_id: InstanceId,
+    image_url: Annotated[str, Field(min_length=1, max_length=500, description="The new container image.")],
+    keep_data: Annotated[bool, Field(description="true keeps the disk data; false wipes the system disk.")],
+    env: Annotated[dict[str, Annotated[str, Field(max_length=4095)]] | None,
+                   Field(max_length=100, description="New environment; omitted = keep the current one.")] = None,
+    command: Annotated[str | None, Field(max_length=2047, description="New command; omitted = keep.")] = None,
+) -> Reply[LifecycleResult]:
+    """Replace an instance's image (Novita calls it upgrade). Say whether the data is kept."""
+    app = services(ctx)
+    inst = await app.client.gpu.get_instance(instance_id)
+    mounts = [(v.id, v.mount_path) for v in inst.volume_mounts if v.type == "network"]
+    await app.client.gpu.upgrade(
+        instance_id, image_url=image_url, save=keep_data, image_auth_id=inst.image_auth_id or None,
+        envs=env if env is not None else {e.key: e.value for e in inst.envs},
+        command=command if command is not None else inst.command, network_storages=mounts)
+    status = await _status(app, instance_id)
+    step = f"Call wait_for_instance(instance_id='{instance_id}', target='running')."
+    data = LifecycleResult(instance_id=instance_id, name=inst.name, action="Re-image requested", status=status,
+                           next_step=step)
+    kept = "data kept" if keep_data else "system disk wiped"
+    return Reply(data, f"Re-imaging {label(inst)} to {image_url} ({kept}); now {status}. {step}",
+                 resource_id=instance_id)
+
+
+@tool(title="Edit ports or grow the disk", effects={Effect.BILLABLE}, plan=plan_edit)
+async def edit_instance(
+    ctx: Context,
+    instance_id: InstanceId,
+    ports: Annotated[list[PortSpec] | None, Field(max_length=15, description="The full new port list "
+                                                                             "(replaces the old one).")] = None,
+    expand_disk_gb: Annotated[int, Field(ge=0, le=6144, description="GB to add to the system disk.")] = 0,
+) -> Reply[LifecycleResult]:
+    """Change an instance's exposed ports and/or grow its system disk (disk above 60 GB costs
+    $0.005/GB/day while running; a disk cannot shrink)."""
+    if ports is None and not expand_disk_gb:
+        raise ToolError("Nothing to change: give ports and/or expand_disk_gb. Nothing was sent.")
+    app = services(ctx)
+    inst = await app.client.gpu.get_instance(instance_id)
+    await app.client.gpu.edit(instance_id, ports=parse_ports(ports), expand_root_disk=expand_disk_gb or None)
+    data = LifecycleResult(instance_id=instance_id, name=inst.name, action="Edited", status=await _status(app, instance_id),
+                           next_step="Use get_instance to see the new ports and disk.")
+    return Reply(data, f"Edited {label(inst)}: disk {inst.rootfs_size + expand_disk_gb} GB"
+                       + (f", ports {', '.join(ports)}" if ports is not None else "") + ".", resource_id=instance_id)
+
+
+class SubscriptionResult(BaseModel):
+    instance_id: str
+    name: str
+    months: int
+    paid_usd: Decimal
+    subscription_ends: str
+
+
+async def _subscribe(ctx: Context, instance_id: str, months: int, call: str, what: str) -> Reply[SubscriptionResult]:
+    app = services(ctx)
+    plan = await (plan_renew if call == "renew" else plan_convert)(app, {"instance_id": instance_id, "months": months})
+    await getattr(app.client.gpu, call)(instance_id, months)
+    inst = await app.client.gpu.get_instance(instance_id)
+    ends = inst.subscription_ends
+    paid = plan.quote.amount_usd if plan.quote else Decimal(0)
+    data = SubscriptionResult(instance_id=instance_id, name=inst.name, months=months, paid_usd=paid,
+                              subscription_ends=iso(ends) if ends else "")
+    return Reply(data, f"{what} {label(inst)} for {months} month(s): paid {usd(paid)}; "
+                       f"runs until {data.subscription_ends[:10]}.", charged_usd=paid, resource_id=instance_id)
+
+
+@tool(title="Renew a subscription instance", effects={Effect.BILLABLE}, plan=plan_renew)
+async def renew_instance(ctx: Context, instance_id: InstanceId, months: Months) -> Reply[SubscriptionResult]:
+    """Extend a monthly (subscription) instance by some months; paid now."""
+    return await _subscribe(ctx, instance_id, months, "renew", "Renewed")
+
+
+@tool(title="Convert to a monthly subscription", effects={Effect.BILLABLE}, plan=plan_convert)
+async def convert_instance_to_monthly(ctx: Context, instance_id: InstanceId, months: Months) -> Reply[SubscriptionResult]:
+    """Turn a pay-as-you-go instance into a prepaid subscription (cheaper for long runs); paid now,
+    and it cannot be deleted before the term ends."""
+    return await _subscribe(ctx, instance_id, months, "convert_to_monthly", "Converted")
