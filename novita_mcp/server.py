@@ -47,6 +47,14 @@ TOOLSETS: tuple[ToolsetInfo, ...] = (
                 "novita_mcp.tools.gpu"),
     ToolsetInfo("gpu_resources", "Templates, network storage, registry credentials.", False,
                 "novita_mcp.tools.gpu_resources"),
+    ToolsetInfo("serverless", "Serverless GPU endpoints: create, scale, delete; run async jobs.", False,
+                "novita_mcp.tools.serverless"),
+    ToolsetInfo("dedicated", "Dedicated LLM endpoints: templates, create, scale, delete.", False,
+                "novita_mcp.tools.dedicated"),
+    ToolsetInfo("network", "VPC networks for GPU instances: create, rename, delete.", False,
+                "novita_mcp.tools.network"),
+    ToolsetInfo("training", "LoRA training (style, subject): upload images, train, follow, list models.", False,
+                "novita_mcp.tools.training"),
 )
 
 INSTRUCTIONS = """\

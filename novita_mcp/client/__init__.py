@@ -17,9 +17,13 @@ from pydantic import SecretStr
 from novita_mcp.client._http import HTTPCore
 from novita_mcp.client._retry import RetryPolicy
 from novita_mcp.client.account import AccountAPI
+from novita_mcp.client.dedicated import DedicatedAPI
 from novita_mcp.client.gpu import GpuAPI
 from novita_mcp.client.llm import LLMAPI
 from novita_mcp.client.media import MediaAPI
+from novita_mcp.client.network import NetworkAPI
+from novita_mcp.client.serverless import ServerlessAPI, async_base_url
+from novita_mcp.client.training import TrainingAPI
 from novita_mcp.client.errors import *  # noqa: F403 - the hierarchy is part of this package's surface
 from novita_mcp.client.errors import __all__ as _errors_all
 
@@ -90,6 +94,22 @@ class NovitaClient:
     @cached_property
     def gpu(self) -> GpuAPI:
         return GpuAPI(self.http)
+
+    @cached_property
+    def serverless(self) -> ServerlessAPI:
+        return ServerlessAPI(self.http, async_base=async_base_url(self.base_url))
+
+    @cached_property
+    def dedicated(self) -> DedicatedAPI:
+        return DedicatedAPI(self.http, base_url=self.dedicated_base_url)
+
+    @cached_property
+    def network(self) -> NetworkAPI:
+        return NetworkAPI(self.http)
+
+    @cached_property
+    def training(self) -> TrainingAPI:
+        return TrainingAPI(self.http)
 
     async def aclose(self) -> None:
         await self.http.aclose()

@@ -29,16 +29,20 @@ ADMIN_PREFIX = "/_sandbox/"
 def _domain_factories() -> list[Callable[[SandboxState], Any]]:
     """Every sandbox domain, in routing order. A new domain adds one import and one name here."""
     from novita_mcp.sandbox.billing import BillingDomain
+    from novita_mcp.sandbox.dedicated import DedicatedDomain
     from novita_mcp.sandbox.gpu_catalog import CatalogDomain
     from novita_mcp.sandbox.gpu_instances import InstancesDomain
     from novita_mcp.sandbox.gpu_resources import ResourcesDomain
     from novita_mcp.sandbox.llm import LLMDomain
     from novita_mcp.sandbox.llm_batch import LLMBatchDomain
     from novita_mcp.sandbox.media import MediaDomain
+    from novita_mcp.sandbox.network import NetworkDomain
+    from novita_mcp.sandbox.serverless import ServerlessDomain
+    from novita_mcp.sandbox.training import TrainingDomain
 
     return [
         BillingDomain, CatalogDomain, InstancesDomain, ResourcesDomain, LLMDomain, LLMBatchDomain,
-        MediaDomain
+        ServerlessDomain, DedicatedDomain, NetworkDomain, TrainingDomain, MediaDomain
     ]
 
 

@@ -1,0 +1,147 @@
+"""Toolset ``network``: VPC networks that GPU instances join with ``networkId`` (off by default).
+
+Networks cost nothing, so creating and renaming are declared billable with a $0 quote (they run
+without asking); deleting is destructive and confirmed, and is refused while instances use it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel, Field
+
+from novita_mcp.client.network import Network
+from novita_mcp.toolkit import Context, Effect, Plan, Quote, Reply, Services, Toolset, services, tool
+from novita_mcp.tools._common import iso
+from novita_mcp.tools._polling import MaxWait, wait_until
+
+__all__ = ["TOOLSET"]
+
+NetworkId = Annotated[str, Field(description="VPC network id (from list_networks).", min_length=1, max_length=64,
+                                 pattern=r"^[A-Za-z0-9_-]+$")]
+Name = Annotated[str, Field(description="Network name, 1-30 characters.", min_length=1, max_length=30)]
+FREE = Quote(Decimal(0), "VPC networks are free")
+
+
+class Attachment(BaseModel):
+    instance_id: str
+    ip: str
+
+
+class NetworkView(BaseModel):
+    id: str
+    name: str
+    state: str = Field(description="creating | ready")
+    cluster_id: str
+    segment: str = Field(description="The network's CIDR block.")
+    instances: list[Attachment] = Field(description="Instances on this network (at most 50 shown).")
+    created: str
+
+
+def _view(net: Network) -> NetworkView:
+    return NetworkView(id=net.id, name=net.name, state=net.state, cluster_id=net.cluster_id, segment=net.segment,
+                       instances=[Attachment(instance_id=a.instance_id, ip=a.ip) for a in net.addresses[:50]],
+                       created=iso(net.create_time) if net.create_time else "")
+
+
+def _line(v: NetworkView) -> str:
+    return (f"{v.name or '(unnamed)'} ({v.id}): {v.state}, cluster {v.cluster_id}, {v.segment}, "
+            f"{len(v.instances)} instance(s)")
+
+
+class NetworkList(BaseModel):
+    networks: list[NetworkView]
+    total: int
+    page_num: int
+    next_page_num: int | None
+
+
+@tool(title="List VPC networks", effects={Effect.READ})
+async def list_networks(
+    ctx: Context,
+    name: Annotated[str | None, Field(description="Filter: part of the name.", max_length=30)] = None,
+    page_size: Annotated[int, Field(ge=1, le=50, description="Networks per page.")] = 20,
+    page_num: Annotated[int, Field(ge=0, le=1000, description="Page, from 0.")] = 0,
+) -> Reply[NetworkList]:
+    """VPC networks with their cluster, CIDR block and the instances on them."""
+    items, total = await services(ctx).client.network.list(page_size=page_size, page_num=page_num, name=name)
+    views = [_view(n) for n in items]
+    nxt = page_num + 1 if (page_num + 1) * page_size < total else None
+    text = "\n".join([f"{total} network(s)."] + [f"- {_line(v)}" for v in views])
+    return Reply(NetworkList(networks=views, total=total, page_num=page_num, next_page_num=nxt), text)
+
+
+@tool(title="Get a VPC network", effects={Effect.READ})
+async def get_network(ctx: Context, network_id: NetworkId, max_wait_seconds: MaxWait = 0) -> Reply[NetworkView]:
+    """One VPC network; with max_wait_seconds it waits (bounded) until the network is ready."""
+    client = services(ctx).client
+    net, _ = await wait_until(ctx, fetch=lambda: client.network.get(network_id), done=lambda n: n.state == "ready",
+                              describe=lambda n: f"network {n.state}", max_wait=max_wait_seconds)
+    view = _view(net)
+    return Reply(view, _line(view))
+
+
+async def plan_create(app: Services, args: dict[str, Any]) -> Plan:
+    return Plan(action="create a VPC network", target=f"network {args['name']!r} in cluster {args['cluster_id']}",
+                quote=FREE)
+
+
+@tool(title="Create a VPC network", effects={Effect.BILLABLE}, plan=plan_create)
+async def create_network(
+    ctx: Context,
+    cluster_id: Annotated[str, Field(description="Cluster id from list_clusters; instances in it can join.",
+                                     min_length=1, max_length=255)],
+    name: Name,
+) -> Reply[NetworkView]:
+    """Create a VPC network (free) so GPU instances in one cluster share a private network."""
+    view = _view(await services(ctx).client.network.create(cluster_id=cluster_id, name=name))
+    return Reply(view, f"Created {_line(view)}. Pass its id as network_id when creating instances.",
+                 resource_id=view.id)
+
+
+async def plan_rename(app: Services, args: dict[str, Any]) -> Plan:
+    net = await app.client.network.get(str(args["network_id"]))
+    return Plan(action="rename a VPC network", target=f"network {net.name!r} ({net.id}) -> {args['name']!r}",
+                quote=FREE)
+
+
+@tool(title="Rename a VPC network", effects={Effect.BILLABLE}, plan=plan_rename)
+async def rename_network(ctx: Context, network_id: NetworkId, name: Name) -> Reply[NetworkView]:
+    """Give a VPC network a new name."""
+    client = services(ctx).client
+    await client.network.update(network_id, name=name)
+    view = _view(await client.network.get(network_id))
+    return Reply(view, f"Renamed: {_line(view)}.", resource_id=network_id)
+
+
+async def plan_delete(app: Services, args: dict[str, Any]) -> Plan:
+    net = await app.client.network.get(str(args["network_id"]))
+    if net.addresses:
+        users = ", ".join(a.instance_id for a in net.addresses[:10])
+        raise ToolError(f"Network {net.name!r} ({net.id}) is in use by instance(s) {users}; Novita refuses to delete "
+                        "a network in use (NETWORK_IN_USE). Delete those instances first. Nothing was deleted.")
+    return Plan(action="delete a VPC network", target=f"network {net.name!r} ({net.id}) in cluster {net.cluster_id}, "
+                f"{net.segment}", irreversible="the network and its address block are removed; it cannot be undone.")
+
+
+class Deleted(BaseModel):
+    network_id: str
+    message: str
+
+
+@tool(title="Delete a VPC network", effects={Effect.DESTRUCTIVE}, plan=plan_delete)
+async def delete_network(ctx: Context, network_id: NetworkId) -> Reply[Deleted]:
+    """Delete a VPC network that no instance uses. Cannot be undone."""
+    await services(ctx).client.network.delete(network_id)
+    message = f"Deleted network {network_id}."
+    return Reply(Deleted(network_id=network_id, message=message), message, resource_id=network_id)
+
+
+TOOLSET = Toolset(
+    id="network",
+    description="VPC networks for GPU instances: create, rename, delete.",
+    default=False,
+    tools=(list_networks, get_network, create_network, rename_network, delete_network),
+)

@@ -1,0 +1,139 @@
+"""The async job tools of the ``serverless`` toolset, and what they share with the endpoint tools.
+
+A job is quoted as its worst case - one extra worker for ``requestTimeout`` + ``freeTimeout``
+seconds at the endpoint's GPU price - which is usually under the auto-approve threshold, so
+jobs run without asking; the real cost is the worker time the job causes (billed per second).
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Annotated, Any
+
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel, Field
+
+from novita_mcp.client.serverless import GpuProductPrice, ServerlessEndpoint
+from novita_mcp.toolkit import Context, Effect, Plan, Quote, Reply, Services, services, tool, usd
+from novita_mcp.tools._polling import MaxWait, preview, wait_until
+
+__all__ = ["EndpointId", "product_price", "hourly_usd", "run_serverless_job", "get_serverless_job",
+           "cancel_serverless_job"]
+
+EndpointId = Annotated[str, Field(description="Serverless endpoint id (from list_serverless_endpoints).",
+                                  min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+JobId = Annotated[str, Field(description="Job id returned by run_serverless_job.", min_length=1, max_length=64,
+                             pattern=r"^[A-Za-z0-9_-]+$")]
+MAX_INPUT_BYTES = 4 * 1024 * 1024
+TERMINAL = {"COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT"}
+
+
+async def product_price(app: Services, product_id: str) -> GpuProductPrice:
+    """A worker's GPU product with its price, as ``/products`` reports it (never from the model)."""
+    products = await app.client.serverless.gpu_products()
+    for p in products:
+        if p.id == product_id:
+            return p
+    known = ", ".join(f"{p.id} ({p.name})" for p in products) or "none"
+    raise ToolError(f"GPU product {product_id!r} does not exist. Choose one of: {known}. Nothing was done.")
+
+
+def hourly_usd(product: GpuProductPrice, gpus: int, workers: int) -> Decimal:
+    """USD per hour of ``workers`` workers of ``gpus`` GPUs each."""
+    return product.usd_per_gpu_hour * gpus * workers
+
+
+# --- jobs -------------------------------------------------------------------------------------------
+def _path_name(ep: ServerlessEndpoint) -> str:
+    # The async URL is documented as /v1/{endpointName}/...: the endpoint's name, else its id.
+    return ep.name or ep.id
+
+
+async def plan_run(app: Services, args: dict[str, Any]) -> Plan:
+    ep = await app.client.serverless.get(str(args["endpoint_id"]))
+    product = await product_price(app, ep.product_ids[0] if ep.product_ids else "")
+    wc = ep.worker_config
+    seconds = (wc.request_timeout or 600) + wc.free_timeout
+    amount = hourly_usd(product, wc.gpu_num, 1) * seconds / 3600
+    return Plan(
+        action="run a job on a serverless endpoint",
+        target=f"serverless endpoint {ep.name or ep.id} ({ep.id})",
+        quote=Quote(amount, f"at most one extra worker for {seconds} s (request timeout + idle timeout) x "
+                            f"{wc.gpu_num} GPU(s) x {usd(product.usd_per_gpu_hour)}/GPU-hour; the actual cost is the "
+                            "worker time the job really causes"),
+        gpus=wc.gpu_num,
+    )
+
+
+class JobView(BaseModel):
+    endpoint_id: str
+    job_id: str
+    status: str = Field(description="IN_QUEUE | IN_PROGRESS | COMPLETED | FAILED | CANCELLED | TIMED_OUT "
+                                    "(PENDING right after submission)")
+    queued_ms: int = 0
+    execution_ms: int = 0
+    output: Any = Field(None, description="The job's output once COMPLETED (a truncated JSON string if large).")
+    output_truncated: bool = False
+    error: Any = None
+    message: str = ""
+
+
+def _job(endpoint_id: str, job: Any, message: str = "") -> JobView:
+    output, cut = preview(job.output)
+    return JobView(endpoint_id=endpoint_id, job_id=job.id, status=job.status, queued_ms=job.delay_ms,
+                   execution_ms=job.execution_ms, output=output, output_truncated=cut, error=job.error,
+                   message=message)
+
+
+@tool(title="Run a serverless job", effects={Effect.BILLABLE}, plan=plan_run)
+async def run_serverless_job(
+    ctx: Context,
+    endpoint_id: EndpointId,
+    input: Annotated[dict[str, Any], Field(description="The job's input object, passed to the worker as 'input' "
+                                                       "(at most 4 MiB of JSON).")],
+) -> Reply[JobView]:
+    """Submit an async job to a serverless endpoint; returns its job id at once.
+
+    Then use get_serverless_job (it can wait) to see IN_QUEUE -> IN_PROGRESS -> COMPLETED and the output."""
+    if len(json.dumps(input, default=str).encode()) > MAX_INPUT_BYTES:
+        raise ToolError("input is larger than 4 MiB of JSON; pass a URL to the data instead. Nothing was sent.")
+    client = services(ctx).client
+    ep = await client.serverless.get(endpoint_id)
+    job = await client.serverless.run(_path_name(ep), input)
+    message = f"Job {job.id} submitted to {ep.name or ep.id} ({job.status}). Follow it with get_serverless_job."
+    return Reply(_job(endpoint_id, job, message), message, resource_id=job.id)
+
+
+@tool(title="Get a serverless job", effects={Effect.READ})
+async def get_serverless_job(ctx: Context, endpoint_id: EndpointId, job_id: JobId,
+                             max_wait_seconds: MaxWait = 0) -> Reply[JobView]:
+    """Status and output of an async serverless job; can wait (bounded) for it to finish."""
+    client = services(ctx).client
+    ep = await client.serverless.get(endpoint_id)
+    name = _path_name(ep)
+    job, finished = await wait_until(ctx, fetch=lambda: client.serverless.job(name, job_id),
+                                     done=lambda j: j.status in TERMINAL, describe=lambda j: f"job {j.status}",
+                                     max_wait=max_wait_seconds)
+    message = (f"Job {job_id}: {job.status}." if finished else
+               f"Job {job_id} is still {job.status} - call get_serverless_job again (max_wait_seconds up to 50).")
+    return Reply(_job(endpoint_id, job, message), message)
+
+
+async def plan_cancel(app: Services, args: dict[str, Any]) -> Plan:
+    ep = await app.client.serverless.get(str(args["endpoint_id"]))
+    return Plan(action="cancel a serverless job",
+                target=f"job {args['job_id']} on endpoint {ep.name or ep.id} ({ep.id})",
+                irreversible="the job stops and its output will never be produced; it cannot be resumed.")
+
+
+@tool(title="Cancel a serverless job", effects={Effect.DESTRUCTIVE}, plan=plan_cancel)
+async def cancel_serverless_job(ctx: Context, endpoint_id: EndpointId, job_id: JobId) -> Reply[JobView]:
+    """Cancel a queued or running async job on a serverless endpoint."""
+    client = services(ctx).client
+    ep = await client.serverless.get(endpoint_id)
+    job = await client.serverless.cancel(_path_name(ep), job_id)
+    message = f"Job {job_id}: {job.status}."
+    return Reply(_job(endpoint_id, job, message), message, resource_id=job_id)
+
+

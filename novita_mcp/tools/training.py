@@ -1,0 +1,212 @@
+"""Toolset ``training``: LoRA training on Novita (REFERENCE.md §5.20), off by default.
+
+Flow: ``upload_training_images`` (free; local files or URLs, checked before any upload) →
+``start_training`` (billable, quoted per training step from ``pricing.platform`` - the API returns
+no price - and charged once when the task is created) → ``get_training`` (can wait) →
+``list_trainings`` for the trained LoRA models. The API has no call to delete a trained model,
+so there is no such tool.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel, Field
+
+from novita_mcp.client.training import TrainingTask
+from novita_mcp.pricing.platform import TRAINING_DEFAULT_STEPS, TRAINING_USD_PER_STEP, training_usd
+from novita_mcp.toolkit import Context, Effect, Plan, Quote, Reply, Services, Toolset, services, tool, usd
+from novita_mcp.tools._common import iso
+from novita_mcp.tools._polling import MaxWait, wait_until
+
+__all__ = ["TOOLSET"]
+
+Kind = Annotated[Literal["style", "subject"], Field(description=(
+    "style: learn a visual style; subject: learn one person/object, named by instance_prompt."))]
+TaskId = Annotated[str, Field(description="Training task id from start_training.", min_length=1, max_length=64,
+                              pattern=r"^[A-Za-z0-9_-]+$")]
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+_SIGNATURES = {"png": b"\x89PNG\r\n\x1a\n", "jpeg": b"\xff\xd8\xff", "webp": b"RIFF"}
+_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+
+
+def _kind_of(data: bytes, source: str) -> Literal["png", "jpeg", "webp"]:
+    for ext, magic in _SIGNATURES.items():
+        if data.startswith(magic) and (ext != "webp" or data[8:12] == b"WEBP"):
+            return ext  # type: ignore[return-value]
+    raise ToolError(f"{source} is not a PNG, JPEG or WebP image (the formats training accepts). Nothing was uploaded.")
+
+
+async def _read(app: Services, source: str) -> bytes:
+    if source.startswith(("http://", "https://")):
+        data, _ = await app.client.http.get_bytes(source, max_bytes=MAX_IMAGE_BYTES)
+        return data
+    path = Path(source).expanduser()
+    if not path.is_file():
+        raise ToolError(f"{source} is neither an http(s) URL nor a readable file. Nothing was uploaded.")
+    if path.stat().st_size > MAX_IMAGE_BYTES:
+        raise ToolError(f"{source} is larger than 10 MB. Nothing was uploaded.")
+    return path.read_bytes()
+
+
+# --- uploads -----------------------------------------------------------------------------------
+class Uploaded(BaseModel):
+    assets_ids: list[str] = Field(description="Pass these to start_training, in the same order as the images.")
+    message: str
+
+
+async def plan_upload(app: Services, args: dict[str, Any]) -> Plan:
+    return Plan(action="upload training images", target=f"{len(args.get('images') or [])} image(s) to Novita",
+                quote=Quote(Decimal(0), "uploads are free"))
+
+
+@tool(title="Upload training images", effects={Effect.BILLABLE}, plan=plan_upload)
+async def upload_training_images(
+    ctx: Context,
+    images: Annotated[list[Annotated[str, Field(max_length=2000)]], Field(
+        min_length=1, max_length=50, description="Local file paths or http(s) URLs of PNG/JPEG/WebP images, "
+                                                 "each at most 10 MB.")],
+) -> Reply[Uploaded]:
+    """Upload images for a LoRA training (free). Every image is read and checked before the first upload."""
+    app = services(ctx)
+    loaded = [(source, await _read(app, source)) for source in images]
+    kinds = [_kind_of(data, source) for source, data in loaded]
+    ids: list[str] = []
+    for (_, data), kind in zip(loaded, kinds, strict=True):
+        ticket = await app.client.training.request_upload(kind)
+        await app.client.training.upload(ticket, data, content_type=_TYPES[kind])
+        ids.append(ticket.assets_id)
+    message = f"Uploaded {len(ids)} image(s); pass assets_ids to start_training."
+    return Reply(Uploaded(assets_ids=ids, message=message), message)
+
+
+# --- training -----------------------------------------------------------------------------------
+def _check(args: dict[str, Any]) -> None:
+    captions, assets = args.get("captions"), args.get("assets_ids") or []
+    if captions is not None and len(captions) != len(assets):
+        raise ToolError(f"captions has {len(captions)} item(s) but assets_ids has {len(assets)}; give one caption "
+                        "per image or none. Nothing was started.")
+    if args.get("kind") == "subject" and not (args.get("instance_prompt") or "").strip():
+        raise ToolError("A subject training needs instance_prompt (e.g. 'a photo of sks dog'). Nothing was started.")
+
+
+async def plan_train(app: Services, args: dict[str, Any]) -> Plan:
+    _check(args)
+    steps = int(args.get("max_train_steps") or TRAINING_DEFAULT_STEPS)
+    return Plan(
+        action=f"start a {args['kind']} LoRA training",
+        target=f"training {args['name']!r} on {args['base_model']} with {len(args.get('assets_ids') or [])} image(s)",
+        quote=Quote(training_usd(steps), f"{steps} steps x {usd(TRAINING_USD_PER_STEP)}/step (estimate), charged "
+                                         "once when the task starts"),
+    )
+
+
+class TrainingView(BaseModel):
+    task_id: str
+    kind: str
+    name: str = ""
+    status: str = Field(description="QUEUING | TRAINING | SUCCESS | FAILED | CANCELED | UNKNOWN")
+    progress_percent: int
+    eta_seconds: int
+    models: list[dict[str, str]] = Field(description="Trained LoRA models: model_name and model_status "
+                                                     "(DEPLOYING, then SERVING = usable in generation).")
+    created: str = ""
+    message: str = ""
+
+
+def _view(task: TrainingTask, kind: str, message: str = "") -> TrainingView:
+    return TrainingView(task_id=task.task_id, kind=task.task_type or kind, name=task.task_name, status=task.task_status,
+                        progress_percent=task.progress, eta_seconds=task.eta,
+                        models=[{"model_name": m.model_name, "model_status": m.model_status} for m in task.models],
+                        created=iso(task.created_at) if task.created_at else "", message=message)
+
+
+class Started(BaseModel):
+    task_id: str
+    kind: str
+    charged_usd: Decimal
+    message: str
+
+
+@tool(title="Start a LoRA training", effects={Effect.BILLABLE}, plan=plan_train)
+async def start_training(
+    ctx: Context,
+    kind: Kind,
+    name: Annotated[str, Field(description="Name of the training and its model.", min_length=1, max_length=100,
+                               pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")],
+    base_model: Annotated[str, Field(description="Base checkpoint to train on, e.g. v1-5-pruned-emaonly.",
+                                     min_length=1, max_length=255)],
+    assets_ids: Annotated[list[Annotated[str, Field(max_length=64)]], Field(
+        min_length=1, max_length=100, description="Image ids from upload_training_images.")],
+    captions: Annotated[list[Annotated[str, Field(max_length=500)]] | None, Field(
+        max_length=100, description="Optional caption per image, same order as assets_ids.")] = None,
+    width: Annotated[int, Field(ge=256, le=1024, description="Training resolution width.")] = 512,
+    height: Annotated[int, Field(ge=256, le=1024, description="Training resolution height.")] = 512,
+    max_train_steps: Annotated[int, Field(ge=100, le=4000, description="Training steps; the price is per step.")]
+    = TRAINING_DEFAULT_STEPS,
+    instance_prompt: Annotated[str | None, Field(description="Subject trainings: the token naming the subject, "
+                                                             "e.g. 'a photo of sks dog'.", max_length=300)] = None,
+    class_prompt: Annotated[str | None, Field(description="Optional class prompt, e.g. 'a photo of a dog'.",
+                                              max_length=300)] = None,
+) -> Reply[Started]:
+    """Start a LoRA training (style or subject) on uploaded images. Costs a per-step price, shown first."""
+    _check({"kind": kind, "captions": captions, "assets_ids": assets_ids, "instance_prompt": instance_prompt})
+    expert: dict[str, Any] = {"max_train_steps": max_train_steps}
+    if instance_prompt:
+        expert["instance_prompt"] = instance_prompt
+    if class_prompt:
+        expert["class_prompt"] = class_prompt
+    items = [{"assets_id": a, **({"caption": captions[i]} if captions else {})} for i, a in enumerate(assets_ids)]
+    request = {"name": name, "base_model": base_model, "width": width, "height": height,
+               "image_dataset_items": items, "expert_setting": expert}
+    task_id = await services(ctx).client.training.create(kind, request)
+    cost = training_usd(max_train_steps)
+    message = f"Started {kind} training {name} ({task_id}) for {usd(cost)}. Follow it with get_training."
+    return Reply(Started(task_id=task_id, kind=kind, charged_usd=cost, message=message), message,
+                 charged_usd=cost, resource_id=task_id)
+
+
+@tool(title="Get a LoRA training", effects={Effect.READ})
+async def get_training(ctx: Context, kind: Kind, task_id: TaskId, max_wait_seconds: MaxWait = 0) -> Reply[TrainingView]:
+    """Status, progress and trained model of a LoRA training; can wait (bounded) for it to finish."""
+    client = services(ctx).client
+    task, finished = await wait_until(
+        ctx, fetch=lambda: client.training.get(kind, task_id),
+        done=lambda t: t.task_status in ("SUCCESS", "FAILED", "CANCELED"),
+        describe=lambda t: f"{t.task_status} {t.progress}%", max_wait=max_wait_seconds)
+    message = (f"Training {task_id}: {task.task_status}." if finished else
+               f"Training {task_id} is still {task.task_status} ({task.progress}%, about {task.eta} s left) - call "
+               "get_training again.")
+    return Reply(_view(task, kind, message), message)
+
+
+class TrainingList(BaseModel):
+    trainings: list[TrainingView]
+    next_cursor: str = Field(description="Pass as cursor for the next page; empty when there is none.")
+
+
+@tool(title="List LoRA trainings and models", effects={Effect.READ})
+async def list_trainings(
+    ctx: Context,
+    kind: Annotated[Literal["style", "subject"] | None, Field(description="Filter by training kind.")] = None,
+    limit: Annotated[int, Field(ge=1, le=50, description="Most trainings to return.")] = 20,
+    cursor: Annotated[str | None, Field(description="From a previous page's next_cursor.", max_length=100)] = None,
+) -> Reply[TrainingList]:
+    """LoRA trainings, newest first, with their status and trained model names."""
+    tasks, nxt = await services(ctx).client.training.list(limit=limit, cursor=cursor, kind=kind)
+    views = [_view(t, t.task_type) for t in tasks]
+    lines = [f"- {v.name} ({v.task_id}, {v.kind}): {v.status}"
+             + (f", model {v.models[0]['model_name']} {v.models[0]['model_status']}" if v.models else "")
+             for v in views]
+    return Reply(TrainingList(trainings=views, next_cursor=nxt), "\n".join([f"{len(views)} training(s).", *lines]))
+
+
+TOOLSET = Toolset(
+    id="training",
+    description="LoRA training (style, subject): upload images, train, follow, list models.",
+    default=False,
+    tools=(upload_training_images, start_training, get_training, list_trainings),
+)
