@@ -24,3 +24,11 @@ def test_every_toolset_has_a_section() -> None:
 def test_the_two_commands_are_there() -> None:
     assert "novita-mcp --sandbox" in README
     assert ".venv/bin/python -m pytest" in README
+
+
+def test_every_tool_is_named() -> None:
+    from novita_mcp.server import load_toolset
+
+    for info in TOOLSETS:
+        for spec in load_toolset(info).tools:
+            assert f"`{spec.name}`" in README, spec.name
