@@ -55,7 +55,7 @@ def _advancing_server(make_settings, sandbox, **settings):
         sandbox.advance(seconds)
 
     return build_server(make_settings(**settings), sandbox.transport(), clock=sandbox.clock.now,
-                        extras={"sandbox": sandbox, "gpu_poll_seconds": 5, "gpu_sleep": sleep},
+                        extras={"sandbox": sandbox, "poll_interval": 5, "poll_sleep": sleep},
                         retry=RetryPolicy(0))
 
 

@@ -27,7 +27,7 @@ def media_server(sandbox, make_settings, sleeps):
             sandbox.advance(seconds)
 
         return build_server(make_settings(**overrides), sandbox.transport(), clock=sandbox.clock.now,
-                            extras={"sandbox": sandbox, "poll_interval": 2.0, "sleep": virtual_sleep},
+                            extras={"sandbox": sandbox, "poll_interval": 2.0, "poll_sleep": virtual_sleep},
                             retry=RetryPolicy(3, sleep=sleeps))
 
     return make

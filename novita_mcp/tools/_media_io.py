@@ -19,13 +19,11 @@ import binascii
 import logging
 import re
 import secrets
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import anyio
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ContentBlock, ImageContent, ResourceLink
 from pydantic import BaseModel, Field
@@ -36,6 +34,7 @@ from novita_mcp.client.media_formats import MIME, AudioLimits, ImageLimits, Medi
 from novita_mcp.settings import SANDBOX_BASE_URL
 from novita_mcp.toolkit import Context, Services
 from novita_mcp.tools._common import iso
+from novita_mcp.tools._polling import wait_until
 
 __all__ = ["Source", "describe_input", "image_source", "audio_source", "MediaFile", "Delivery", "deliver_urls",
            "deliver_bytes", "wait_for", "ttl_of", "PREVIEW_MAX_BYTES", "MAX_WAIT", "DOWNLOAD_MAX_BYTES"]
@@ -45,7 +44,6 @@ log = logging.getLogger("novita_mcp.tools.media")
 MAX_WAIT = 50  # seconds; below the ~60 s at which clients give up on a call
 PREVIEW_MAX_BYTES = 4096
 DOWNLOAD_MAX_BYTES = 512 * 1024 * 1024
-_MAX_POLLS = 200
 _B64 = re.compile(r"^[A-Za-z0-9+/=\s]+$")
 
 
@@ -253,21 +251,15 @@ def ttl_of(value: int) -> int:
 
 async def wait_for(ctx: Context, app: Services, task_id: str, max_wait: float,
                    fetch: Callable[[str], Awaitable[TaskResult]]) -> TaskResult:
-    """Poll until the task ends or ``max_wait`` seconds pass, reporting progress each poll."""
-    interval = float(app.extras.get("poll_interval", 2.0))
-    sleep: Callable[[float], Awaitable[None]] = app.extras.get("sleep") or anyio.sleep
-    clock = app.guard.clock
-    start_clock, start_wall = clock(), time.monotonic()
-    for _ in range(_MAX_POLLS):
-        result = await fetch(task_id)
+    """Poll a task until it ends or ``max_wait`` seconds pass, reporting its own progress."""
+
+    def describe(result: TaskResult) -> str:
         task = result.task
-        percent = 100.0 if result.finished else float(task.progress_percent or 0)
         state = task.status.removeprefix("TASK_STATUS_").lower()
         eta = f", about {int(task.eta)} s left" if task.eta and not result.finished else ""
-        await ctx.report_progress(percent, 100.0, f"{state} {percent:.0f}%{eta}")
-        waited = max(clock() - start_clock, time.monotonic() - start_wall)
-        if result.finished or waited + interval > max_wait:
-            return result
-        await sleep(interval)
+        return f"{state} {float(task.progress_percent or 0):.0f}%{eta}"
+
+    result, _ = await wait_until(ctx, fetch=lambda: fetch(task_id), done=lambda r: r.finished, describe=describe,
+                                 max_wait=max_wait, percent=lambda r: float(r.task.progress_percent or 0))
     return result
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import logging
-import time
 from decimal import Decimal
 from typing import Annotated, Literal
 
-import anyio
 from pydantic import BaseModel, Field
 
 from novita_mcp.client.errors import NotFoundError, NovitaError
@@ -15,6 +13,7 @@ from novita_mcp.client.gpu_models import Instance
 from novita_mcp.pricing.gpu import network_storage_usd_per_month
 from novita_mcp.toolkit import Context, Effect, Reply, Services, services, tool, usd
 from novita_mcp.tools._common import DAY, iso
+from novita_mcp.tools._polling import wait_until
 from novita_mcp.tools._gpu_common import (
     ACTIVE_STATUSES,
     BILLED_STATUSES,
@@ -22,15 +21,10 @@ from novita_mcp.tools._gpu_common import (
     instance_hourly_usd,
 )
 
-__all__ = ["POLL_SECONDS_EXTRA", "SLEEP_EXTRA", "get_spend_now", "wait_for_instance"]
+__all__ = ["get_spend_now", "wait_for_instance"]
 
 log = logging.getLogger("novita_mcp.tools.gpu")
 
-# Services.extras keys: seconds between polls (default 3), and the sleep function (tests
-# pass one that advances the sandbox clock instead of waiting).
-POLL_SECONDS_EXTRA = "gpu_poll_seconds"
-SLEEP_EXTRA = "gpu_sleep"
-DEFAULT_POLL_SECONDS = 3.0
 
 Target = Literal["running", "exited", "removed"]
 # Statuses from which the instance gets to the target by itself.
@@ -67,36 +61,33 @@ async def wait_for_instance(
     target by itself (for example it stopped while you waited for running).
     """
     app = services(ctx)
-    interval = float(app.extras.get(POLL_SECONDS_EXTRA, DEFAULT_POLL_SECONDS))
-    sleep = app.extras.get(SLEEP_EXTRA) or anyio.sleep
-    started = time.monotonic()
-    waited = 0.0
-    while True:
+    started = app.guard.clock()
+
+    async def fetch() -> str:
         try:
-            status = (await app.client.gpu.get_instance(instance_id)).status
+            return (await app.client.gpu.get_instance(instance_id)).status
         except NotFoundError:
             if target != "removed":
                 raise
-            status = "removed"
-        elapsed = max(waited, time.monotonic() - started)
-        await ctx.report_progress(min(elapsed, max_wait_seconds), max_wait_seconds or 1,
-                                  f"{instance_id} is {status} (waiting for {target})")
-        if status == target:
-            result = WaitResult(instance_id=instance_id, status=status, target=target, reached=True,
-                                waited_seconds=round(elapsed, 1), next_step=_after(target, instance_id))
-            return Reply(result, f"{instance_id} is {status}.")
-        if status not in _ON_THE_WAY[target]:
-            step = f"It will not become {target} by itself; check get_instance and act on its current status."
-            result = WaitResult(instance_id=instance_id, status=status, target=target, reached=False,
-                                waited_seconds=round(elapsed, 1), next_step=step)
-            return Reply(result, f"{instance_id} is {status}, not on its way to {target}. {step}")
-        if elapsed + interval > max_wait_seconds:
-            step = f"Still {status} - call wait_for_instance again with instance_id={instance_id}."
-            result = WaitResult(instance_id=instance_id, status=status, target=target, reached=False,
-                                waited_seconds=round(elapsed, 1), next_step=step)
-            return Reply(result, step)
-        await sleep(interval)
-        waited += interval
+            return "removed"
+
+    status, _ = await wait_until(
+        ctx, fetch=fetch, done=lambda s: s == target or s not in _ON_THE_WAY[target],
+        describe=lambda s: f"{instance_id} is {s} (waiting for {target})", max_wait=max_wait_seconds)
+    waited = round(max(0.0, app.guard.clock() - started), 1)
+    if status == target:
+        result = WaitResult(instance_id=instance_id, status=status, target=target, reached=True,
+                            waited_seconds=waited, next_step=_after(target, instance_id))
+        return Reply(result, f"{instance_id} is {status}.")
+    if status not in _ON_THE_WAY[target]:
+        step = f"It will not become {target} by itself; check get_instance and act on its current status."
+        result = WaitResult(instance_id=instance_id, status=status, target=target, reached=False,
+                            waited_seconds=waited, next_step=step)
+        return Reply(result, f"{instance_id} is {status}, not on its way to {target}. {step}")
+    step = f"Still {status} - call wait_for_instance again with instance_id={instance_id}."
+    result = WaitResult(instance_id=instance_id, status=status, target=target, reached=False,
+                        waited_seconds=waited, next_step=step)
+    return Reply(result, step)
 
 
 def _after(target: str, instance_id: str) -> str:
