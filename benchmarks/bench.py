@@ -22,7 +22,6 @@ from pathlib import Path
 import anyio
 import httpx
 from mcp import Client, StdioServerParameters
-from mcp.client.stdio import stdio_client
 
 HERE = Path(__file__).resolve().parent
 

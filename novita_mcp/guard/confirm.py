@@ -153,7 +153,7 @@ def guarded_signature(spec: Any, tool_params: list[inspect.Parameter], ctx_name:
         consent = kwargs.pop("novita_consent")
         ctx: Context = kwargs[ctx_name]
         guard = services(ctx).guard
-        token = kwargs.pop(TOKEN_PARAM, None)
+        kwargs.pop(TOKEN_PARAM, None)  # consumed by the resolver; the tool body never sees it
         data = getattr(consent, "data", None)
         if consent.action != "accept" or (isinstance(data, Approval) and not data.approve):
             verdict = guard.release(str(ctx.request_id))

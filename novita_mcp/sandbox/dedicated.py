@@ -36,7 +36,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from novita_mcp.pricing.platform import DEDICATED_GPU_HOUR_USD
-from novita_mcp.sandbox.errors import SandboxError
+from novita_mcp.sandbox.errors import SandboxError, json_object
 from novita_mcp.sandbox.state import UNITS_PER_USD, SandboxState
 
 __all__ = ["DedicatedDomain", "TEMPLATES", "STARTUP_SECONDS", "REGIONS"]
@@ -318,13 +318,7 @@ class DedicatedDomain:
 
 
 async def _json(request: Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise _bad("the body must be JSON") from None
-    if not isinstance(body, dict):
-        raise _bad("the body must be a JSON object")
-    return body
+    return await json_object(request, "dedicated")
 
 
 async def _stream(completion_id: str, created: int, model: str, words: list[str], finish: str,

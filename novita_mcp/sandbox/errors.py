@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from starlette.responses import JSONResponse
 
-__all__ = ["Family", "SandboxError", "error_response", "status_for", "family_of"]
+__all__ = ["Family", "SandboxError", "error_response", "status_for", "family_of", "json_object"]
 
 Family = Literal["llm", "media", "gpu", "billing", "dedicated"]
 
@@ -99,3 +99,19 @@ def error_response(
     code = status or status_for(family, reason)
     body = {"code": code, "reason": reason, "message": message, "metadata": metadata or {}}
     return JSONResponse(body, status_code=code, headers=headers)
+
+
+# The reason each family gives a body it cannot read (the GPU family validates with VALIDATOR_PARAM).
+_BAD_BODY_REASON = {"gpu": "VALIDATOR_PARAM", "billing": "INVALID_REQUEST_BODY"}
+
+
+async def json_object(request: Any, family: Family) -> dict[str, Any]:
+    """The request's JSON object, or the family's 400 when the body is not one."""
+    reason = _BAD_BODY_REASON.get(family, "INVALID_REQUEST_BODY")
+    try:
+        body = await request.json()
+    except ValueError:
+        raise SandboxError(family, reason, "the request body must be JSON", status=400) from None
+    if not isinstance(body, dict):
+        raise SandboxError(family, reason, "the request body must be a JSON object", status=400)
+    return body

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from novita_mcp.sandbox.errors import SandboxError
+from novita_mcp.sandbox.errors import SandboxError, json_object
 from novita_mcp.sandbox.gpu_catalog import GPU_BASE, CatalogDomain
 from novita_mcp.sandbox.gpu_create import (
     build_instance,
@@ -36,13 +36,7 @@ _METRICS_PATH = "/openapi/v1/metrics/gpu/instance"
 
 
 async def _body(request: Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise SandboxError("gpu", "VALIDATOR_PARAM", "request body must be JSON") from None
-    if not isinstance(body, dict):
-        raise SandboxError("gpu", "VALIDATOR_PARAM", "request body must be a JSON object")
-    return body
+    return await json_object(request, "gpu")
 
 
 def _int(value: Any, name: str, default: int | None = None) -> int:

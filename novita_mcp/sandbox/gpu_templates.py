@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from novita_mcp.sandbox.errors import SandboxError
+from novita_mcp.sandbox.errors import SandboxError, json_object
 from novita_mcp.sandbox.gpu_catalog import GPU_BASE
 from novita_mcp.sandbox.state import SandboxState
 
@@ -121,11 +121,7 @@ class TemplateStore:
         return JSONResponse({"template": self._find(request.query_params.get("templateId"))})
 
     async def _json(self, request: Request) -> dict[str, Any]:
-        try:
-            body = await request.json()
-        except ValueError:
-            raise _bad("request body must be JSON") from None
-        return body if isinstance(body, dict) else {}
+        return await json_object(request, "gpu")
 
     async def create(self, request: Request) -> JSONResponse:
         raw = (await self._json(request)).get("template")

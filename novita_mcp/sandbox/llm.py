@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from novita_mcp.client.llm_tokens import chat_prompt_tokens, count_tokens, rerank_tokens
-from novita_mcp.sandbox.errors import SandboxError
+from novita_mcp.sandbox.errors import SandboxError, json_object
 from novita_mcp.sandbox.llm_catalog import CATALOGUE, ModelSpec, find_model, model_json
 from novita_mcp.sandbox.llm_engine import (
     ChatResult,
@@ -55,13 +55,7 @@ def bad_request(message: str) -> SandboxError:
 
 
 async def read_json(request: Request) -> dict[str, Any]:
-    try:
-        body = json.loads(await request.body() or b"null")
-    except ValueError:
-        raise bad_request("request body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise bad_request("request body must be a JSON object")
-    return body
+    return await json_object(request, "llm")
 
 
 def sse_response(events: Iterable[dict[str, Any]]) -> StreamingResponse:

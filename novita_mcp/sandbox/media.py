@@ -13,8 +13,8 @@ from typing import Any
 
 from starlette.requests import Request
 
-from novita_mcp.sandbox.errors import SandboxError
-from novita_mcp.sandbox.media_common import Extra, bad
+from novita_mcp.sandbox.errors import SandboxError, json_object
+from novita_mcp.sandbox.media_common import Extra
 from novita_mcp.sandbox.media_files import IMAGE_TTL, MediaFiles
 from novita_mcp.pricing.media import price_usd, to_units
 from novita_mcp.sandbox.media_tasks import TaskStore
@@ -57,13 +57,7 @@ class MediaDomain:
     # --- helpers for the endpoint modules -------------------------------------------------
     @staticmethod
     async def body(request: Request) -> dict[str, Any]:
-        try:
-            data = await request.json()
-        except ValueError:
-            raise bad("the body must be JSON") from None
-        if not isinstance(data, dict):
-            raise bad("the body must be a JSON object")
-        return data
+        return await json_object(request, "media")
 
     @staticmethod
     def base_url(request: Request) -> str:

@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from novita_mcp.sandbox.errors import SandboxError
+from novita_mcp.sandbox.errors import SandboxError, json_object
 from novita_mcp.sandbox.state import SandboxState
 
 __all__ = ["NetworkDomain", "READY_SECONDS", "MAX_NETWORKS"]
@@ -161,10 +161,4 @@ class NetworkDomain:
 
 
 async def _body(request: Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise _gpu("VALIDATOR_PARAM", "the body must be JSON") from None
-    if not isinstance(body, dict):
-        raise _gpu("VALIDATOR_PARAM", "the body must be a JSON object")
-    return body
+    return await json_object(request, "gpu")

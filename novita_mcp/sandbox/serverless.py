@@ -32,7 +32,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from novita_mcp.sandbox.errors import SandboxError
+from novita_mcp.sandbox.errors import SandboxError, json_object
 from novita_mcp.sandbox.serverless_workers import JOB_SECONDS, WORKER_BOOT_SECONDS, Pool
 from novita_mcp.sandbox.state import SandboxState
 
@@ -255,7 +255,7 @@ class ServerlessDomain:
         return JSONResponse(LIMITS)
 
     async def create(self, request: Request) -> JSONResponse:
-        body = await request.json()
+        body = await json_object(request, "gpu")
         raw = body.get("endpoint") if isinstance(body, dict) else None
         if not isinstance(raw, dict):
             raise _gpu("VALIDATOR_PARAM", "the body must be {\"endpoint\": {...}}")
@@ -292,7 +292,7 @@ class ServerlessDomain:
         return JSONResponse({"endpoint": self.view(self._find(endpoint_id))})
 
     async def update(self, request: Request) -> JSONResponse:
-        body = await request.json()
+        body = await json_object(request, "gpu")
         if not isinstance(body, dict) or not body.get("id"):
             raise _gpu("VALIDATOR_PARAM", "id is required")
         ep = self._find(str(body["id"]))
@@ -311,7 +311,7 @@ class ServerlessDomain:
         return JSONResponse({})
 
     async def delete(self, request: Request) -> JSONResponse:
-        body = await request.json()
+        body = await json_object(request, "gpu")
         endpoint_id = str((body or {}).get("name") or "")  # the docs' key: "name", holding the endpoint id
         ep = self._find(endpoint_id)
         now = self.state.now()
@@ -347,7 +347,7 @@ class ServerlessDomain:
 
     async def run(self, request: Request) -> JSONResponse:
         ep = self._by_name(request.path_params["endpoint"])
-        body = await request.json()
+        body = await json_object(request, "gpu")
         if not isinstance(body, dict) or "input" not in body:
             raise SandboxError("dedicated", "INVALID_REQUEST_BODY", "the body must be {\"input\": {...}}")
         if len(await request.body()) > 4 * 1024 * 1024:

@@ -30,7 +30,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from novita_mcp.pricing.platform import TRAINING_DEFAULT_STEPS, training_usd
-from novita_mcp.sandbox.errors import SandboxError
+from novita_mcp.sandbox.errors import SandboxError, json_object
 from novita_mcp.sandbox.state import UNITS_PER_USD, SandboxState
 
 __all__ = ["TrainingDomain", "QUEUE_SECONDS", "SECONDS_PER_STEP", "DEPLOY_SECONDS"]
@@ -205,10 +205,4 @@ class TrainingDomain:
 
 
 async def _json(request: Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise _bad("the body must be JSON") from None
-    if not isinstance(body, dict):
-        raise _bad("the body must be a JSON object")
-    return body
+    return await json_object(request, "media")
