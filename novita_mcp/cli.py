@@ -32,6 +32,8 @@ def _add_server_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
     p.add_argument("--stateless", action="store_true", help="HTTP: no per-connection state (for replicas behind a load balancer)")
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help="HTTP: also accept this Host header (a public name behind a proxy); repeatable")
     p.add_argument("--toolsets", help="comma-separated toolset ids, or 'all' (NOVITA_MCP_TOOLSETS)")
     p.add_argument("--read-only", action="store_true", default=None, help="expose only read tools (NOVITA_MCP_READ_ONLY)")
     p.add_argument("--confirm-mode", choices=["auto", "elicit", "token", "none"],
@@ -115,7 +117,8 @@ def _serve(args: argparse.Namespace) -> int:
     if args.transport == "stdio":
         run_stdio(server)
     else:
-        run_http(server, settings, host=args.host, port=args.port, stateless=args.stateless)
+        run_http(server, settings, host=args.host, port=args.port, stateless=args.stateless,
+                 allowed_hosts=args.allow_host)
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from novita_mcp.settings import SANDBOX_BASE_URL, Settings
@@ -46,8 +47,19 @@ def run_stdio(server: Any) -> None:
     server.run()
 
 
-def run_http(server: Any, settings: Settings, *, host: str, port: int, stateless: bool) -> None:
-    server.run("streamable-http", host=host, port=port, streamable_http_path="/mcp", stateless_http=stateless)
+def run_http(
+    server: Any, settings: Settings, *, host: str, port: int, stateless: bool, allowed_hosts: Sequence[str] = ()
+) -> None:
+    """Serve at ``http://host:port/mcp``; setup problems become a one-line CLIError."""
+    from novita_mcp.cli import CLIError
+    from novita_mcp.http_app import HTTPSetupError, serve_http
+
+    token = settings.http_token.get_secret_value().strip() if settings.http_token is not None else None
+    try:
+        serve_http(server, host=host, port=port, token=token or None, stateless=stateless,
+                   allowed_hosts=allowed_hosts)
+    except HTTPSetupError as exc:
+        raise CLIError(str(exc)) from None
 
 
 def serve_sandbox(*, host: str, port: int, api_key: str | None, speed: float) -> None:

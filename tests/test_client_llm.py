@@ -8,7 +8,12 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from novita_mcp.client import MalformedResponseError, NotFoundError, NovitaClient, RateLimitError
+from novita_mcp.client import (
+    MalformedResponseError,
+    NotFoundError,
+    NovitaClient,
+    RateLimitError,
+)
 from novita_mcp.client.llm import ChatAccumulator
 from novita_mcp.sandbox import FaultRule
 

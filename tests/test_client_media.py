@@ -7,7 +7,12 @@ import json
 import httpx
 import pytest
 
-from novita_mcp.client import MalformedResponseError, NovitaClient, RetryPolicy, ServerError
+from novita_mcp.client import (
+    MalformedResponseError,
+    NovitaClient,
+    RetryPolicy,
+    ServerError,
+)
 from novita_mcp.client.media import FluxRequest
 
 pytestmark = pytest.mark.anyio

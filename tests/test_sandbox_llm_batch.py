@@ -7,7 +7,11 @@ import json
 import httpx
 import pytest
 
-from novita_mcp.sandbox.llm_batch import CANCEL_SECONDS, SECONDS_PER_REQUEST, VALIDATE_SECONDS
+from novita_mcp.sandbox.llm_batch import (
+    CANCEL_SECONDS,
+    SECONDS_PER_REQUEST,
+    VALIDATE_SECONDS,
+)
 
 pytestmark = pytest.mark.anyio
 

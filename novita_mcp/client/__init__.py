@@ -18,14 +18,14 @@ from novita_mcp.client._http import HTTPCore
 from novita_mcp.client._retry import RetryPolicy
 from novita_mcp.client.account import AccountAPI
 from novita_mcp.client.dedicated import DedicatedAPI
+from novita_mcp.client.errors import *  # noqa: F403 - the hierarchy is part of this package's surface
+from novita_mcp.client.errors import __all__ as _errors_all
 from novita_mcp.client.gpu import GpuAPI
 from novita_mcp.client.llm import LLMAPI
 from novita_mcp.client.media import MediaAPI
 from novita_mcp.client.network import NetworkAPI
 from novita_mcp.client.serverless import ServerlessAPI, async_base_url
 from novita_mcp.client.training import TrainingAPI
-from novita_mcp.client.errors import *  # noqa: F403 - the hierarchy is part of this package's surface
-from novita_mcp.client.errors import __all__ as _errors_all
 
 if TYPE_CHECKING:
     from novita_mcp.settings import Settings

@@ -11,7 +11,12 @@ import httpx
 from pydantic import SecretStr
 
 from novita_mcp import __version__
-from novita_mcp.client._retry import IDEMPOTENT_EXTENSION, RetryPolicy, RetryTransport, parse_retry_after
+from novita_mcp.client._retry import (
+    IDEMPOTENT_EXTENSION,
+    RetryPolicy,
+    RetryTransport,
+    parse_retry_after,
+)
 from novita_mcp.client.errors import (
     BALANCE_REASONS,
     APIError,

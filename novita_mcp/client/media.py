@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from novita_mcp.client._http import HTTPCore
 from novita_mcp.client._models import APIModel, LooseInt, LooseStr
 from novita_mcp.client.errors import MalformedResponseError
+from novita_mcp.client.media_formats import ImageFormat
 
 __all__ = [
     "MediaAPI", "TaskStatus", "TaskInfo", "TaskResult", "ImageOutput", "VideoOutput", "AudioOutput", "FluxRequest",
@@ -43,7 +44,7 @@ class EnterprisePlan(_Request):
 class Extra(_Request):
     """The ``extra`` object of SD-style endpoints (§5.1)."""
 
-    response_image_type: Literal["png", "webp", "jpeg"] | None = None
+    response_image_type: ImageFormat | None = None
     response_video_type: Literal["mp4", "gif"] | None = None
     enable_nsfw_detection: bool | None = None
     nsfw_detection_level: Literal[0, 1, 2] | None = None
@@ -71,7 +72,7 @@ class FluxRequest(_Request):
     width: int = Field(ge=64, le=2048)
     height: int = Field(ge=64, le=2048)
     image_num: int = Field(ge=1, le=8)
-    response_image_format: Literal["png", "webp", "jpeg"] | None = None
+    response_image_format: ImageFormat | None = None
 
 
 class ImageOutput(APIModel):

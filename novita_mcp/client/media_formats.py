@@ -8,8 +8,14 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import Literal
 
-__all__ = ["MediaInfo", "sniff", "ImageLimits", "IMAGE_LIMITS", "AUDIO_LIMITS", "AudioLimits", "MIME"]
+__all__ = ["MediaInfo", "sniff", "ImageLimits", "IMAGE_LIMITS", "AUDIO_LIMITS", "AudioLimits", "MIME", "ImageFormat"]
+
+# The one spelling of this choice. typing caches `Literal[...] | None` by equality, and two
+# Literals with the same values in another order are equal: with two spellings in the code,
+# whichever was built first would decide the order in every tool schema.
+ImageFormat = Literal["png", "jpeg", "webp"]
 
 MIME = {
     "png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp", "gif": "image/gif",

@@ -8,11 +8,12 @@ from pydantic import Field
 
 from novita_mcp.client._http import HTTPCore
 from novita_mcp.client._models import APIModel, LooseInt, LooseStr
+from novita_mcp.client.media_formats import ImageFormat
 
 __all__ = ["TrainingAPI", "UploadTicket", "TrainingTask", "TrainedModel", "TrainingKind", "ImageExtension"]
 
 TrainingKind = Literal["style", "subject"]
-ImageExtension = Literal["png", "webp", "jpeg"]
+ImageExtension = ImageFormat
 
 
 class UploadTicket(APIModel):

@@ -16,7 +16,6 @@ the plan on the server and asks the policy; then
 from __future__ import annotations
 
 import inspect
-
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 

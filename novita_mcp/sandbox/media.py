@@ -13,10 +13,10 @@ from typing import Any
 
 from starlette.requests import Request
 
+from novita_mcp.pricing.media import price_usd, to_units
 from novita_mcp.sandbox.errors import SandboxError, json_object
 from novita_mcp.sandbox.media_common import Extra
 from novita_mcp.sandbox.media_files import IMAGE_TTL, MediaFiles
-from novita_mcp.pricing.media import price_usd, to_units
 from novita_mcp.sandbox.media_tasks import TaskStore
 from novita_mcp.sandbox.state import SandboxState
 
@@ -27,7 +27,12 @@ class MediaDomain:
     name = "media"
 
     def __init__(self, state: SandboxState) -> None:
-        from novita_mcp.sandbox import media_audio, media_image, media_models, media_video
+        from novita_mcp.sandbox import (
+            media_audio,
+            media_image,
+            media_models,
+            media_video,
+        )
 
         self.state = state
         self.files = MediaFiles(state)

@@ -19,7 +19,14 @@ from starlette.routing import Route
 from novita_mcp.client.media_formats import AUDIO_LIMITS, sniff
 from novita_mcp.sandbox import media_encode
 from novita_mcp.sandbox.errors import SandboxError
-from novita_mcp.sandbox.media_common import Check, bad, check_prompt, fails, parse_extra, read_bytes
+from novita_mcp.sandbox.media_common import (
+    Check,
+    bad,
+    check_prompt,
+    fails,
+    parse_extra,
+    read_bytes,
+)
 from novita_mcp.sandbox.media_files import AUDIO_TTL, IMAGE_TTL
 
 if TYPE_CHECKING:

@@ -14,7 +14,15 @@ from starlette.routing import Route
 from novita_mcp.client.media_formats import IMAGE_LIMITS
 from novita_mcp.sandbox import media_encode
 from novita_mcp.sandbox.errors import SandboxError
-from novita_mcp.sandbox.media_common import Check, bad, check_prompt, fails, parse_extra, parse_size, read_image
+from novita_mcp.sandbox.media_common import (
+    Check,
+    bad,
+    check_prompt,
+    fails,
+    parse_extra,
+    parse_size,
+    read_image,
+)
 from novita_mcp.sandbox.media_files import FLUX_TTL
 
 if TYPE_CHECKING:

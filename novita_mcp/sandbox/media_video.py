@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from novita_mcp.client.media_formats import AUDIO_LIMITS, IMAGE_LIMITS, sniff
+from novita_mcp.pricing.media import PRICES
 from novita_mcp.sandbox import media_encode
 from novita_mcp.sandbox.errors import SandboxError
 from novita_mcp.sandbox.media_common import (
@@ -30,7 +31,6 @@ from novita_mcp.sandbox.media_common import (
     read_image,
 )
 from novita_mcp.sandbox.media_files import IMAGE_TTL
-from novita_mcp.pricing.media import PRICES
 
 if TYPE_CHECKING:
     from novita_mcp.sandbox.media import MediaDomain

@@ -12,6 +12,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from novita_mcp.client.errors import NovitaError
+from novita_mcp.client.gpu import BillingMethod
 from novita_mcp.client.gpu_models import CpuProduct, GpuProduct, Instance
 from novita_mcp.pricing.gpu import extra_rootfs_usd_per_hour, product_price_usd
 from novita_mcp.toolkit import Services, usd
@@ -34,7 +35,7 @@ __all__ = [
 ]
 
 Billing = Literal["on_demand", "spot", "monthly"]
-BILLING_WIRE: dict[str, Literal["onDemand", "spot", "monthly"]] = {
+BILLING_WIRE: dict[str, BillingMethod] = {
     "on_demand": "onDemand", "spot": "spot", "monthly": "monthly"}
 InstanceId = Annotated[str, Field(description="Instance id, from list_instances or create_instance.",
                                   min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]

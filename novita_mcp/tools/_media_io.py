@@ -30,7 +30,13 @@ from pydantic import BaseModel, Field
 
 from novita_mcp.client.errors import NovitaError
 from novita_mcp.client.media import TaskResult
-from novita_mcp.client.media_formats import MIME, AudioLimits, ImageLimits, MediaInfo, sniff
+from novita_mcp.client.media_formats import (
+    MIME,
+    AudioLimits,
+    ImageLimits,
+    MediaInfo,
+    sniff,
+)
 from novita_mcp.settings import SANDBOX_BASE_URL
 from novita_mcp.toolkit import Context, Services
 from novita_mcp.tools._common import iso

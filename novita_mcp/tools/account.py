@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
-from novita_mcp.tools._common import DAY, MAX_LIMIT, Page, iso, page, parse_day
 from novita_mcp.toolkit import Context, Effect, Reply, Toolset, services, tool, usd
+from novita_mcp.tools._common import DAY, MAX_LIMIT, Page, iso, page, parse_day
 
 __all__ = ["TOOLSET"]
 

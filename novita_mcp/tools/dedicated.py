@@ -17,8 +17,23 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from novita_mcp.client.dedicated import DedicatedEndpoint
-from novita_mcp.pricing.platform import DEDICATED_GPU_HOUR_USD, DEDICATED_GPU_TYPES, dedicated_hourly_usd
-from novita_mcp.toolkit import Context, Effect, Plan, Quote, Reply, Services, Toolset, services, tool, usd
+from novita_mcp.pricing.platform import (
+    DEDICATED_GPU_HOUR_USD,
+    DEDICATED_GPU_TYPES,
+    dedicated_hourly_usd,
+)
+from novita_mcp.toolkit import (
+    Context,
+    Effect,
+    Plan,
+    Quote,
+    Reply,
+    Services,
+    Toolset,
+    services,
+    tool,
+    usd,
+)
 from novita_mcp.tools._polling import MaxWait, wait_until
 
 __all__ = ["TOOLSET"]

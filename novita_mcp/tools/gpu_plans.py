@@ -19,12 +19,12 @@ from typing import Any
 from mcp.server.mcpserver.exceptions import ToolError
 
 from novita_mcp.client.gpu_models import Instance
+from novita_mcp.client.gpu_resources import Template
 from novita_mcp.pricing.gpu import (
     FREE_ROOTFS_GB,
     extra_rootfs_usd_per_hour,
     product_price_usd,
 )
-from novita_mcp.client.gpu_resources import Template
 from novita_mcp.toolkit import Plan, Quote, Services, usd
 from novita_mcp.tools._gpu_common import (
     Billing,

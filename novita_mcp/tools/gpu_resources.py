@@ -14,11 +14,11 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field, SecretStr
 
+from novita_mcp.client.gpu_resources import Template
 from novita_mcp.pricing.gpu import (
     NETWORK_STORAGE_USD_PER_GB_DAY,
     network_storage_usd_per_month,
 )
-from novita_mcp.client.gpu_resources import Template
 from novita_mcp.toolkit import (
     Context,
     Effect,

@@ -17,7 +17,18 @@ from pydantic import BaseModel, Field
 
 from novita_mcp.client.llm import ChatAccumulator, ChatCompletion, LLMModel
 from novita_mcp.client.llm_tokens import chat_prompt_tokens, count_tokens
-from novita_mcp.toolkit import Context, Effect, Plan, Quote, Reply, Services, Toolset, services, tool, usd
+from novita_mcp.toolkit import (
+    Context,
+    Effect,
+    Plan,
+    Quote,
+    Reply,
+    Services,
+    Toolset,
+    services,
+    tool,
+    usd,
+)
 from novita_mcp.tools._common import MAX_LIMIT, Page, page
 from novita_mcp.tools._llm_common import catalogue, per_m, resolve_model
 from novita_mcp.tools.llm_embed import embed, rerank

@@ -19,7 +19,18 @@ from pydantic import BaseModel, Field
 
 from novita_mcp.client.llm_batch import Batch
 from novita_mcp.client.llm_tokens import chat_prompt_tokens, count_tokens
-from novita_mcp.toolkit import Context, Effect, Plan, Quote, Reply, Services, Toolset, services, tool, usd
+from novita_mcp.toolkit import (
+    Context,
+    Effect,
+    Plan,
+    Quote,
+    Reply,
+    Services,
+    Toolset,
+    services,
+    tool,
+    usd,
+)
 from novita_mcp.tools._common import Page, page
 from novita_mcp.tools._llm_common import novita_call, resolve_model
 from novita_mcp.tools._polling import MaxWait, wait_until

@@ -16,7 +16,17 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from novita_mcp.client.llm_tokens import count_tokens, rerank_tokens
-from novita_mcp.toolkit import Context, Effect, Plan, Quote, Reply, Services, services, tool, usd
+from novita_mcp.toolkit import (
+    Context,
+    Effect,
+    Plan,
+    Quote,
+    Reply,
+    Services,
+    services,
+    tool,
+    usd,
+)
 from novita_mcp.tools._llm_common import per_m, resolve_model
 
 __all__ = ["embed", "rerank", "MAX_INLINE_FLOATS"]

@@ -16,12 +16,36 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from novita_mcp.client.media import Extra, FluxRequest, Txt2ImgRequest
-from novita_mcp.client.media_formats import IMAGE_LIMITS
+from novita_mcp.client.media_formats import IMAGE_LIMITS, ImageFormat
 from novita_mcp.pricing.media import basis, price_usd
-from novita_mcp.toolkit import Context, Effect, Plan, Quote, Reply, Services, Toolset, services, tool
-from novita_mcp.tools._media_io import deliver_bytes, deliver_urls, describe_input, image_source, wait_for
+from novita_mcp.toolkit import (
+    Context,
+    Effect,
+    Plan,
+    Quote,
+    Reply,
+    Services,
+    Toolset,
+    services,
+    tool,
+)
+from novita_mcp.tools._media_io import (
+    deliver_bytes,
+    deliver_urls,
+    describe_input,
+    image_source,
+    wait_for,
+)
 from novita_mcp.tools.media_av import generate_video, text_to_speech, transcribe_audio
-from novita_mcp.tools.media_tasks import Generation, MaxWait, Preview, done_text, get_task, task_reply, wait_for_task
+from novita_mcp.tools.media_tasks import (
+    Generation,
+    MaxWait,
+    Preview,
+    done_text,
+    get_task,
+    task_reply,
+    wait_for_task,
+)
 
 __all__ = ["TOOLSET"]
 
@@ -94,7 +118,7 @@ async def generate_image(
     negative_prompt: Annotated[str | None, Field(max_length=1024, description="What to avoid ('sd' only).")] = None,
     steps: Annotated[int | None, Field(ge=1, le=100, description="Denoising steps (flux default 4, sd 20). "
                                        "FLUX's price grows with steps.")] = None,
-    output_format: Annotated[Literal["png", "jpeg", "webp"] | None, Field(
+    output_format: Annotated[ImageFormat | None, Field(
         description="File type (flux and sd; the others answer JPEG).")] = None,
     checkpoint: Annotated[str | None, Field(max_length=300, description=(
         "'sd' only: checkpoint sd_name from list_image_models (default sd_xl_base_1.0.safetensors)."))] = None,
@@ -250,7 +274,7 @@ async def edit_image(
     count: Annotated[int, Field(ge=1, le=8, description="inpaint/img2img: how many variants.")] = 1,
     checkpoint: Annotated[str | None, Field(max_length=300, description=(
         "inpaint/img2img: sd_name from list_image_models (inpaint needs an inpainting checkpoint)."))] = None,
-    output_format: Annotated[Literal["png", "jpeg", "webp"], Field(description="File type of the result.")] = "png",
+    output_format: Annotated[ImageFormat, Field(description="File type of the result.")] = "png",
     max_wait_seconds: MaxWait = 30,
 ) -> Reply[Generation]:
     """Change an existing image: upscale, remove or replace its background, erase objects or text, repaint

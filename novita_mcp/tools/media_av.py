@@ -13,8 +13,24 @@ from pydantic import Field
 
 from novita_mcp.client.media_formats import AUDIO_LIMITS, IMAGE_LIMITS
 from novita_mcp.pricing.media import basis, price_usd
-from novita_mcp.toolkit import Context, Effect, Plan, Quote, Reply, Services, services, tool
-from novita_mcp.tools._media_io import Source, audio_source, deliver_urls, describe_input, image_source, wait_for
+from novita_mcp.toolkit import (
+    Context,
+    Effect,
+    Plan,
+    Quote,
+    Reply,
+    Services,
+    services,
+    tool,
+)
+from novita_mcp.tools._media_io import (
+    Source,
+    audio_source,
+    deliver_urls,
+    describe_input,
+    image_source,
+    wait_for,
+)
 from novita_mcp.tools.media_tasks import Generation, MaxWait, done_text, task_reply
 
 __all__ = ["generate_video", "text_to_speech", "transcribe_audio", "VIDEO_MODELS"]

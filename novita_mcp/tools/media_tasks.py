@@ -10,7 +10,13 @@ from pydantic import BaseModel, Field
 
 from novita_mcp.client.media import TaskResult
 from novita_mcp.toolkit import Context, Effect, Reply, Services, services, tool, usd
-from novita_mcp.tools._media_io import MAX_WAIT, MediaFile, deliver_urls, ttl_of, wait_for
+from novita_mcp.tools._media_io import (
+    MAX_WAIT,
+    MediaFile,
+    deliver_urls,
+    ttl_of,
+    wait_for,
+)
 
 __all__ = ["Generation", "task_reply", "get_task", "wait_for_task", "TaskId", "MaxWait", "Preview"]
 

@@ -16,7 +16,18 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from novita_mcp.client.serverless import ServerlessEndpoint
-from novita_mcp.toolkit import Context, Effect, Plan, Quote, Reply, Services, Toolset, services, tool, usd
+from novita_mcp.toolkit import (
+    Context,
+    Effect,
+    Plan,
+    Quote,
+    Reply,
+    Services,
+    Toolset,
+    services,
+    tool,
+    usd,
+)
 from novita_mcp.tools._polling import MaxWait, wait_until
 from novita_mcp.tools.serverless_jobs import (
     EndpointId,

@@ -15,7 +15,17 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from novita_mcp.client.serverless import GpuProductPrice, ServerlessEndpoint
-from novita_mcp.toolkit import Context, Effect, Plan, Quote, Reply, Services, services, tool, usd
+from novita_mcp.toolkit import (
+    Context,
+    Effect,
+    Plan,
+    Quote,
+    Reply,
+    Services,
+    services,
+    tool,
+    usd,
+)
 from novita_mcp.tools._polling import MaxWait, preview, wait_until
 
 __all__ = ["EndpointId", "product_price", "hourly_usd", "run_serverless_job", "get_serverless_job",

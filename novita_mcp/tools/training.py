@@ -16,9 +16,25 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
+from novita_mcp.client.media_formats import ImageFormat
 from novita_mcp.client.training import TrainingTask
-from novita_mcp.pricing.platform import TRAINING_DEFAULT_STEPS, TRAINING_USD_PER_STEP, training_usd
-from novita_mcp.toolkit import Context, Effect, Plan, Quote, Reply, Services, Toolset, services, tool, usd
+from novita_mcp.pricing.platform import (
+    TRAINING_DEFAULT_STEPS,
+    TRAINING_USD_PER_STEP,
+    training_usd,
+)
+from novita_mcp.toolkit import (
+    Context,
+    Effect,
+    Plan,
+    Quote,
+    Reply,
+    Services,
+    Toolset,
+    services,
+    tool,
+    usd,
+)
 from novita_mcp.tools._common import iso
 from novita_mcp.tools._polling import MaxWait, wait_until
 
@@ -33,7 +49,7 @@ _SIGNATURES = {"png": b"\x89PNG\r\n\x1a\n", "jpeg": b"\xff\xd8\xff", "webp": b"R
 _TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 
 
-def _kind_of(data: bytes, source: str) -> Literal["png", "jpeg", "webp"]:
+def _kind_of(data: bytes, source: str) -> ImageFormat:
     for ext, magic in _SIGNATURES.items():
         if data.startswith(magic) and (ext != "webp" or data[8:12] == b"WEBP"):
             return ext  # type: ignore[return-value]
