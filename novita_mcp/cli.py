@@ -45,7 +45,10 @@ def _add_server_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-gpus", help="most GPUs per request (NOVITA_MCP_MAX_GPUS)")
     p.add_argument("--allow-tools", help="only these tools may run (NOVITA_MCP_ALLOW_TOOLS)")
     p.add_argument("--deny-tools", help="these tools may never run (NOVITA_MCP_DENY_TOOLS)")
+    p.add_argument("--token-ttl-seconds", help="lifetime of a confirmation token (NOVITA_MCP_TOKEN_TTL_SECONDS)")
     p.add_argument("--state-dir", help="ledger, audit log and token secret directory (NOVITA_MCP_STATE_DIR)")
+    p.add_argument("--ledger-path", help="the SQLite spend ledger (NOVITA_MCP_LEDGER_PATH)")
+    p.add_argument("--audit-log", help="the JSON-lines audit log (NOVITA_MCP_AUDIT_LOG)")
     p.add_argument("--output-dir", help="also download generated media here (NOVITA_MCP_OUTPUT_DIR)")
     p.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                    help="stderr log level (default WARNING)")
@@ -56,6 +59,7 @@ _FLAG_FIELDS = {
     "auto_approve_usd": "auto_approve_usd", "max_call_usd": "max_call_usd",
     "session_budget_usd": "session_budget_usd", "daily_budget_usd": "daily_budget_usd", "max_gpus": "max_gpus",
     "allow_tools": "allow_tools", "deny_tools": "deny_tools", "state_dir": "state_dir", "output_dir": "output_dir",
+    "token_ttl_seconds": "token_ttl_seconds", "ledger_path": "ledger_path", "audit_log": "audit_log_path",
 }
 
 

@@ -58,3 +58,25 @@ async def test_the_real_stdio_server_lists_and_calls_tools_against_the_sandbox(t
     assert not balance.is_error and "$50.00" in balance.content[0].text
     assert bad.is_error and "24" in bad.content[0].text
     assert not again.is_error
+
+
+def test_every_guard_setting_has_a_flag_except_the_secrets() -> None:
+    from novita_mcp.cli import _FLAG_FIELDS
+    from novita_mcp.settings import Settings
+
+    guard_fields = {name for name in Settings.model_fields
+                    if Settings.model_fields[name].validation_alias.choices[0].startswith("NOVITA_MCP_")}  # type: ignore[union-attr]
+    secrets = {"token_secret", "http_token"}
+    assert guard_fields - secrets == set(_FLAG_FIELDS.values())
+
+
+def test_flags_override_the_environment(tmp_path, monkeypatch) -> None:
+    from novita_mcp.cli import build_parser, settings_from_args
+
+    monkeypatch.setenv("NOVITA_MCP_TOKEN_TTL_SECONDS", "60")
+    args = build_parser().parse_args(["--token-ttl-seconds", "120", "--audit-log", str(tmp_path / "a.jsonl"),
+                                      "--ledger-path", str(tmp_path / "l.db"), "--read-only"])
+    settings = settings_from_args(args)
+    assert settings.token_ttl_seconds == 120 and settings.read_only
+    assert settings.resolved_audit_log_path == tmp_path / "a.jsonl"
+    assert settings.resolved_ledger_path == tmp_path / "l.db"
