@@ -7,6 +7,7 @@ through a recorder.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -101,3 +102,16 @@ async def connect(server: Any, *, mode: str = "auto", elicit: Any = None) -> Asy
 @pytest.fixture
 def connect_to() -> Callable[..., Any]:
     return connect
+
+
+@pytest.fixture(autouse=True)
+def _the_key_never_reaches_a_log(caplog, state_dir):
+    """In every test: no log record (at any level) and no audit record carries the API key."""
+    caplog.set_level(logging.DEBUG)
+    yield
+    for record in [*caplog.get_records("setup"), *caplog.get_records("call")]:
+        text = record.getMessage() + (record.exc_text or "")
+        assert TEST_KEY not in text, f"the API key leaked into a log record from {record.name}"
+    audit = state_dir / "audit.jsonl"
+    if audit.exists():
+        assert TEST_KEY not in audit.read_text(), "the API key leaked into the audit log"
