@@ -299,3 +299,14 @@ async def test_a_server_built_without_the_sandbox_clock_still_guards(sandbox, ma
     async with connect(server) as client:
         result = await client.call_tool("create_instance", INSTANCE)
     assert result.structured_content["status"] == "confirmation_required"
+
+
+async def test_a_failing_balance_check_refuses_readably_and_sends_nothing(make_server, sandbox) -> None:
+    from novita_mcp.sandbox import FaultRule
+
+    sandbox.faults.add(FaultRule("unavailable", path="/openapi/v1/billing/balance", times=None))
+    async with connect(make_server(), elicit=elicitation("accept")) as client:
+        result = await client.call_tool("create_instance", INSTANCE)
+    assert result.is_error
+    assert "SERVICE_UNAVAILABLE" in text(result) and "Nothing was done" in text(result)
+    assert creates(sandbox) == 0

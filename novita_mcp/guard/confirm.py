@@ -16,6 +16,7 @@ the plan on the server and asks the policy; then
 from __future__ import annotations
 
 import inspect
+import logging
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
@@ -25,10 +26,13 @@ from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 from pydantic_core import to_jsonable_python
 
+from novita_mcp.client.errors import NovitaError
 from novita_mcp.guard.plan import Decision, Plan, Verdict
 from novita_mcp.guard.tokens import TokenClaims, TokenError
 
 __all__ = ["Approval", "Outcome", "ConfirmationView", "guarded_signature", "TOKEN_PARAM"]
+
+log = logging.getLogger("novita_mcp.guard")
 
 TOKEN_PARAM = "confirmation_token"
 M = TypeVar("M", bound=BaseModel)
@@ -101,6 +105,19 @@ def guarded_signature(spec: Any, tool_params: list[inspect.Parameter], ctx_name:
 
     tool_name = spec.name
 
+    async def decide(app: Any, args: dict[str, Any]) -> tuple[Plan, Verdict]:
+        """Plan and judge the call; any failure here refuses it (fail closed), readably."""
+        try:
+            plan = await spec.plan(app, args)
+            return plan, await app.guard.evaluate(tool_name, spec.effects, plan)
+        except ToolError:
+            raise
+        except NovitaError as exc:
+            raise ToolError(f"Could not check this call before running it: {exc.describe()} Nothing was done.") from None
+        except Exception:
+            log.exception("planning %s failed unexpectedly", tool_name)
+            raise ToolError("Could not check this call before running it (an unexpected error; details are in the "
+                            "server's log on stderr). Nothing was done.") from None
 
     async def resolver(**kwargs: Any) -> Any:
         ctx: Context = kwargs.pop(ctx_name)
@@ -108,8 +125,7 @@ def guarded_signature(spec: Any, tool_params: list[inspect.Parameter], ctx_name:
         guard = app.guard
         token = kwargs.get(TOKEN_PARAM)
         args = _canonical(kwargs)
-        plan = await spec.plan(app, args)
-        verdict = await guard.evaluate(tool_name, spec.effects, plan)
+        plan, verdict = await decide(app, args)
         guard.audit.write("decision", tool_name, arguments=args, quote=_quote(plan), decision=verdict.decision.value,
                           reason=verdict.reason, token_presented=bool(token))
         if verdict.decision is Decision.DENY:
