@@ -108,7 +108,7 @@ class Settings(BaseSettings):
     )
     max_call_usd: Decimal | None = _env("NOVITA_MCP_MAX_CALL_USD", None, "Hard cap on one call's quote.", ge=0)
     session_budget_usd: Decimal | None = _env(
-        "NOVITA_MCP_SESSION_BUDGET_USD", None, "Hard cap on what one MCP session (a stdio process, an HTTP session) may spend.", ge=0
+        "NOVITA_MCP_SESSION_BUDGET_USD", None, "Hard cap on what one server run may spend (on stdio: the client's session; over HTTP: the whole server process).", ge=0
     )
     daily_budget_usd: Decimal | None = _env(
         "NOVITA_MCP_DAILY_BUDGET_USD", None, "Hard cap on what may be spent per UTC day (kept across restarts).", ge=0
