@@ -6,6 +6,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic import SecretStr
+
 from novita_mcp.settings import SANDBOX_BASE_URL, Settings
 
 __all__ = ["prepare", "run_stdio", "run_http", "serve_sandbox", "MissingKeyError"]
@@ -29,7 +31,9 @@ def prepare(settings: Settings) -> tuple[Any, Settings]:
 
         sandbox = Sandbox()
         settings = settings.model_copy(update={
-            "api_key": __import__("pydantic").SecretStr(sandbox.api_key),
+            # The sandbox is where a new user tries everything: every toolset unless told otherwise.
+            "toolsets": settings.toolsets or ["all"],
+            "api_key": SecretStr(sandbox.api_key),
             "base_url": SANDBOX_BASE_URL,
             "dedicated_base_url": SANDBOX_BASE_URL,
             # Sandbox money is not real: keep its ledger and audit apart from the real account's.

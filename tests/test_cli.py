@@ -80,3 +80,16 @@ def test_flags_override_the_environment(tmp_path, monkeypatch) -> None:
     assert settings.token_ttl_seconds == 120 and settings.read_only
     assert settings.resolved_audit_log_path == tmp_path / "a.jsonl"
     assert settings.resolved_ledger_path == tmp_path / "l.db"
+
+
+async def test_the_sandbox_shows_every_toolset_unless_told_otherwise(tmp_path) -> None:
+    from novita_mcp.runtime import prepare
+    from novita_mcp.server import TOOLSETS, load_toolset
+    from novita_mcp.settings import Settings
+
+    everything = {spec.name for info in TOOLSETS for spec in load_toolset(info).tools}
+    server, _ = prepare(Settings(sandbox=True, state_dir=tmp_path))
+    narrowed, _ = prepare(Settings(sandbox=True, state_dir=tmp_path, toolsets=["account"]))
+    assert {t.name for t in await server.list_tools()} == everything
+    assert {t.name for t in await narrowed.list_tools()} == {"get_balance", "list_usage_bills",
+                                                             "list_fixed_term_bills", "list_monthly_bills"}
