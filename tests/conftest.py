@@ -72,9 +72,19 @@ def make_settings(sandbox: Sandbox, state_dir: Path) -> Callable[..., Settings]:
 
 @pytest.fixture
 def make_server(sandbox: Sandbox, make_settings: Callable[..., Settings], sleeps: SleepRecorder) -> Callable[..., Any]:
-    def make(**overrides: Any) -> Any:
+    """``make_server(extras=None, **settings)``: a server on the sandbox whose waits are virtual.
+
+    A tool that waits between polls advances the sandbox clock by the interval instead of
+    sleeping (``extras`` can change the interval or the pause).
+    """
+
+    async def advance(seconds: float) -> None:
+        sandbox.advance(seconds)
+
+    def make(*, extras: dict[str, Any] | None = None, **overrides: Any) -> Any:
         return build_server(make_settings(**overrides), sandbox.transport(), clock=sandbox.clock.now,
-                            extras={"sandbox": sandbox}, retry=RetryPolicy(3, sleep=sleeps))
+                            extras={"sandbox": sandbox, "poll_sleep": advance, **(extras or {})},
+                            retry=RetryPolicy(3, sleep=sleeps))
 
     return make
 

@@ -7,9 +7,7 @@ from typing import Any
 
 import pytest
 
-from novita_mcp.client import RetryPolicy
 from novita_mcp.sandbox.dedicated import STARTUP_SECONDS
-from novita_mcp.server import build_server
 
 from .conftest import connect, elicitation
 from .guarded_flow import MODES, exercise
@@ -22,17 +20,9 @@ ARGS = {"name": "gpt", "model_name": "openai/gpt-oss-120b", "gpu_type": "gpu-h10
 
 
 @pytest.fixture
-def server(sandbox, make_settings, sleeps):
-    """A server whose waits advance the sandbox clock instead of sleeping."""
-
-    def make(**overrides: Any) -> Any:
-        async def advance(seconds: float) -> None:
-            sandbox.advance(seconds)
-
-        return build_server(make_settings(**overrides), sandbox.transport(), clock=sandbox.clock.now,
-                            extras={"sandbox": sandbox, "poll_sleep": advance}, retry=RetryPolicy(3, sleep=sleeps))
-
-    return make
+def server(make_server):
+    """Servers whose waits advance the sandbox clock instead of sleeping."""
+    return make_server
 
 
 def units(sandbox, endpoint_id: str) -> Decimal:

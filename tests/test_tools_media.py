@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import base64
+import functools
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from novita_mcp.client import RetryPolicy
 from novita_mcp.client.media_formats import sniff
 from novita_mcp.sandbox.media_encode import jpeg, png
-from novita_mcp.server import build_server
 
 from .conftest import connect
 
@@ -20,18 +19,9 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def media_server(sandbox, make_settings, sleeps):
-    """A server whose waits sleep on the sandbox clock: each poll interval advances it, nothing really sleeps."""
-
-    def make(**overrides: Any) -> Any:
-        async def virtual_sleep(seconds: float) -> None:
-            sandbox.advance(seconds)
-
-        return build_server(make_settings(**overrides), sandbox.transport(), clock=sandbox.clock.now,
-                            extras={"sandbox": sandbox, "poll_interval": 2.0, "poll_sleep": virtual_sleep},
-                            retry=RetryPolicy(3, sleep=sleeps))
-
-    return make
+def media_server(make_server):
+    """Servers whose waits advance the sandbox clock every 2.0 s instead of sleeping."""
+    return functools.partial(make_server, extras={"poll_interval": 2.0})
 
 
 def spent(sandbox, since: int) -> Decimal:

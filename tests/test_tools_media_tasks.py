@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import time
-from typing import Any
 
 import httpx
 import pytest
-
-from novita_mcp.client import RetryPolicy
-from novita_mcp.server import build_server
 
 from .conftest import connect
 
@@ -17,14 +14,9 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def frozen_server(sandbox, make_settings, sleeps):
-    """Polls do not sleep and the sandbox clock stands still unless the test moves it."""
-
-    def make(**overrides: Any) -> Any:
-        return build_server(make_settings(**overrides), sandbox.transport(), clock=sandbox.clock.now,
-                            extras={"sandbox": sandbox, "poll_interval": 0.0}, retry=RetryPolicy(3, sleep=sleeps))
-
-    return make
+def frozen_server(make_server):
+    """Servers whose waits poll back to back."""
+    return functools.partial(make_server, extras={"poll_interval": 0.0})
 
 
 async def _submit(sandbox, path: str, body: dict) -> str:

@@ -7,9 +7,6 @@ from typing import Any
 import httpx
 import pytest
 
-from novita_mcp.client import RetryPolicy
-from novita_mcp.server import build_server
-
 from .conftest import connect, elicitation
 from .guarded_flow import MODES, exercise
 
@@ -19,15 +16,9 @@ BASE = "/gpu-instance/openapi/v1"
 
 
 @pytest.fixture
-def server(sandbox, make_settings, sleeps):
-    def make(**overrides: Any) -> Any:
-        async def advance(seconds: float) -> None:
-            sandbox.advance(seconds)
-
-        return build_server(make_settings(**overrides), sandbox.transport(), clock=sandbox.clock.now,
-                            extras={"sandbox": sandbox, "poll_sleep": advance}, retry=RetryPolicy(3, sleep=sleeps))
-
-    return make
+def server(make_server):
+    """Servers whose waits advance the sandbox clock instead of sleeping."""
+    return make_server
 
 
 async def gpu_api(sandbox, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:

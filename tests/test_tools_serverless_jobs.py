@@ -8,9 +8,6 @@ from typing import Any
 import httpx
 import pytest
 
-from novita_mcp.client import RetryPolicy
-from novita_mcp.server import build_server
-
 from .conftest import connect
 from .guarded_flow import MODES, exercise
 
@@ -23,17 +20,9 @@ ARGS = {"name": "sd", "image": "myrepo/worker:1.0", "product_id": "1", "min_work
 
 
 @pytest.fixture
-def server(sandbox, make_settings, sleeps):
-    """A server whose waits advance the sandbox clock instead of sleeping."""
-
-    def make(**overrides: Any) -> Any:
-        async def advance(seconds: float) -> None:
-            sandbox.advance(seconds)
-
-        return build_server(make_settings(**overrides), sandbox.transport(), clock=sandbox.clock.now,
-                            extras={"sandbox": sandbox, "poll_sleep": advance}, retry=RetryPolicy(3, sleep=sleeps))
-
-    return make
+def server(make_server):
+    """Servers whose waits advance the sandbox clock instead of sleeping."""
+    return make_server
 
 
 def units(sandbox, endpoint_id: str) -> Decimal:

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
-
-from novita_mcp.client import RetryPolicy
-from novita_mcp.server import build_server
 
 from .conftest import connect, elicitation
 from .guarded_flow import MODES, exercise
@@ -21,15 +17,9 @@ JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 
 
 @pytest.fixture
-def server(sandbox, make_settings, sleeps):
-    def make(**overrides: Any) -> Any:
-        async def advance(seconds: float) -> None:
-            sandbox.advance(seconds)
-
-        return build_server(make_settings(**overrides), sandbox.transport(), clock=sandbox.clock.now,
-                            extras={"sandbox": sandbox, "poll_sleep": advance}, retry=RetryPolicy(3, sleep=sleeps))
-
-    return make
+def server(make_server):
+    """Servers whose waits advance the sandbox clock instead of sleeping."""
+    return make_server
 
 
 @pytest.fixture
