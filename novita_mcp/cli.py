@@ -107,7 +107,12 @@ def _check_port(port: int) -> None:
 
 
 def _configure_logging(level: str) -> None:
-    logging.basicConfig(stream=sys.stderr, level=getattr(logging, level), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    # The level sits on the stderr handler too: a client that asks for MCP log messages may
+    # lower the novita_mcp loggers' level, and stderr must still show only --log-level.
+    handler.setLevel(getattr(logging, level))
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    logging.basicConfig(level=getattr(logging, level), handlers=[handler])
     logging.getLogger("httpx").setLevel(max(logging.WARNING, getattr(logging, level)))
 
 

@@ -138,4 +138,7 @@ def build_server(
     # log_level: the SDK configures root logging at construction; INFO would log every HTTP request.
     server = MCPServer(SERVER_NAME, version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan,
                        log_level="WARNING", request_state_security=_request_state_security(settings), tools=tools)
+    from novita_mcp.client_logs import install as install_client_logs
+
+    install_client_logs(server)
     return server

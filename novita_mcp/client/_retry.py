@@ -10,6 +10,7 @@ it is within the cap, and a longer one is left to the caller (the error carries 
 from __future__ import annotations
 
 import email.utils
+import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -18,6 +19,8 @@ import anyio
 import httpx
 
 __all__ = ["RetryTransport", "RetryPolicy", "IDEMPOTENT_EXTENSION"]
+
+log = logging.getLogger("novita_mcp.client.retry")
 
 IDEMPOTENT_EXTENSION = "novita_idempotent"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -91,7 +94,9 @@ class RetryTransport(httpx.AsyncBaseTransport):
             except (httpx.TransportError,) as exc:
                 if not retryable or attempt >= policy.max_retries or isinstance(exc, httpx.UnsupportedProtocol):
                     raise
-                await policy.sleep(policy.backoff(attempt))
+                delay = policy.backoff(attempt)
+                _note_retry(request, type(exc).__name__, delay, attempt, policy.max_retries)
+                await policy.sleep(delay)
                 attempt += 1
                 continue
             if not retryable or response.status_code not in RETRY_STATUSES or attempt >= policy.max_retries:
@@ -100,8 +105,16 @@ class RetryTransport(httpx.AsyncBaseTransport):
             if retry_after is not None and retry_after > policy.max_retry_after:
                 return response  # too long to wait inside one tool call; the caller sees retry_after
             await response.aclose()
-            await policy.sleep(retry_after if retry_after is not None else policy.backoff(attempt))
+            delay = retry_after if retry_after is not None else policy.backoff(attempt)
+            _note_retry(request, f"HTTP {response.status_code}", delay, attempt, policy.max_retries)
+            await policy.sleep(delay)
             attempt += 1
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+def _note_retry(request: httpx.Request, cause: str, delay: float, attempt: int, limit: int) -> None:
+    # Method and path only: never headers (the key) nor the query.
+    log.info("retrying %s %s in %.1f s after %s (retry %d of %d)", request.method, request.url.path, delay, cause,
+             attempt + 1, limit)
