@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from collections import OrderedDict
 from typing import Any
 
 from mcp import types
+from mcp.shared.exceptions import MCPDeprecationWarning
 
 __all__ = ["install", "RELAY", "ClientLogRelay"]
 
@@ -87,6 +89,9 @@ RELAY = ClientLogRelay()
 
 def install(server: Any) -> None:
     """Declare the logging capability on ``server`` and relay ``novita_mcp`` records to subscribers."""
+    # Serving 2025-11-25 clients this way is deliberate; the SDK warns on every send that the
+    # 2026-07-28 revision retired it.
+    warnings.filterwarnings("ignore", message="The logging capability is deprecated", category=MCPDeprecationWarning)
     logger = logging.getLogger(ROOT)
     if RELAY not in logger.handlers:
         logger.addHandler(RELAY)
