@@ -63,6 +63,10 @@ class ClientLogRelay(logging.Handler):
         if logger.getEffectiveLevel() > threshold:
             logger.setLevel(threshold)  # let the records be created; stderr filters on its own handler
 
+    def clear(self) -> None:
+        """Forget every subscriber (a process that serves one client per run never needs this)."""
+        self._sessions.clear()
+
     def emit(self, record: logging.LogRecord) -> None:
         if not self._sessions:
             return

@@ -115,6 +115,15 @@ def connect_to() -> Callable[..., Any]:
 
 
 @pytest.fixture(autouse=True)
+def _no_log_subscribers_from_other_tests():
+    """Log subscriptions are per process; one test's closed connection must not linger into the next."""
+    from novita_mcp.client_logs import RELAY
+
+    yield
+    RELAY.clear()
+
+
+@pytest.fixture(autouse=True)
 def _the_key_never_reaches_a_log(caplog, state_dir):
     """In every test: no log record (at any level) and no audit record carries the API key."""
     caplog.set_level(logging.DEBUG)
