@@ -152,13 +152,9 @@ def run_doctor(settings: Settings, *, transport: httpx.AsyncBaseTransport | None
     key_check, key = _key_check(settings)
     checks.append(key_check)
     if settings.sandbox:
-        from pydantic import SecretStr
+        from novita_mcp.runtime import in_process_sandbox
 
-        from novita_mcp.sandbox import Sandbox
-
-        sandbox = Sandbox()
-        settings = settings.model_copy(update={"api_key": SecretStr(sandbox.api_key), "base_url": SANDBOX_BASE_URL,
-                                               "state_dir": settings.state_dir / "sandbox"})
+        sandbox, settings = in_process_sandbox(settings)
         transport = sandbox.transport()
     if settings.sandbox or key is not None:
         checks += anyio.run(_api_checks, settings, transport)

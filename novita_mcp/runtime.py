@@ -10,11 +10,23 @@ from pydantic import SecretStr
 
 from novita_mcp.settings import SANDBOX_BASE_URL, Settings
 
-__all__ = ["prepare", "run_stdio", "run_http", "serve_sandbox", "MissingKeyError"]
+__all__ = ["prepare", "in_process_sandbox", "run_stdio", "run_http", "serve_sandbox"]
 
 
-class MissingKeyError(Exception):
-    pass
+def in_process_sandbox(settings: Settings) -> tuple[Any, Settings]:
+    """A fresh in-process sandbox, and the settings that point the server at it."""
+    from novita_mcp.sandbox import Sandbox
+
+    sandbox = Sandbox()
+    return sandbox, settings.model_copy(update={
+        # The sandbox is where a new user tries everything: every toolset unless told otherwise.
+        "toolsets": settings.toolsets or ["all"],
+        "api_key": SecretStr(sandbox.api_key),
+        "base_url": SANDBOX_BASE_URL,
+        "dedicated_base_url": SANDBOX_BASE_URL,
+        # Sandbox money is not real: keep its ledger and audit apart from the real account's.
+        "state_dir": settings.state_dir / "sandbox",
+    })
 
 
 def prepare(settings: Settings) -> tuple[Any, Settings]:
@@ -27,18 +39,7 @@ def prepare(settings: Settings) -> tuple[Any, Settings]:
     except ValueError as exc:
         raise CLIError(str(exc)) from None
     if settings.sandbox:
-        from novita_mcp.sandbox import Sandbox
-
-        sandbox = Sandbox()
-        settings = settings.model_copy(update={
-            # The sandbox is where a new user tries everything: every toolset unless told otherwise.
-            "toolsets": settings.toolsets or ["all"],
-            "api_key": SecretStr(sandbox.api_key),
-            "base_url": SANDBOX_BASE_URL,
-            "dedicated_base_url": SANDBOX_BASE_URL,
-            # Sandbox money is not real: keep its ledger and audit apart from the real account's.
-            "state_dir": settings.state_dir / "sandbox",
-        })
+        sandbox, settings = in_process_sandbox(settings)
         return build_server(settings, sandbox.transport(), clock=sandbox.clock.now,
                             extras={"sandbox": sandbox}), settings
     if settings.api_key is None or not settings.api_key.get_secret_value().strip():
