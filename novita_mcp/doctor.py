@@ -18,6 +18,7 @@ import anyio
 import httpx
 
 from novita_mcp import __version__
+from novita_mcp.guard.plan import usd
 from novita_mcp.settings import SANDBOX_BASE_URL, Settings
 
 __all__ = ["run_doctor", "mask_key", "Check"]
@@ -91,7 +92,7 @@ async def _api_checks(settings: Settings, transport: httpx.AsyncBaseTransport | 
 
 
 def _usd(value: Decimal | None) -> str:
-    return "no limit" if value is None else f"${value:,.2f}"
+    return "no limit" if value is None else usd(value)
 
 
 def _guard_checks(settings: Settings) -> list[Check]:

@@ -35,6 +35,8 @@ __all__ = ["Approval", "Outcome", "ConfirmationView", "guarded_signature", "TOKE
 log = logging.getLogger("novita_mcp.guard")
 
 TOKEN_PARAM = "confirmation_token"
+# Filled by the resolver, never by the model (the SDK rejects names starting with "_").
+CONSENT_PARAM = "novita_consent"
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -165,7 +167,7 @@ def guarded_signature(spec: Any, tool_params: list[inspect.Parameter], ctx_name:
     outcome_model = Outcome[output]  # type: ignore[valid-type]
 
     async def guarded(**kwargs: Any) -> CallToolResult:
-        consent = kwargs.pop("novita_consent")
+        consent = kwargs.pop(CONSENT_PARAM)
         ctx: Context = kwargs[ctx_name]
         guard = services(ctx).guard
         kwargs.pop(TOKEN_PARAM, None)  # consumed by the resolver; the tool body never sees it
@@ -206,7 +208,7 @@ def guarded_signature(spec: Any, tool_params: list[inspect.Parameter], ctx_name:
         return reply.to_result(structured)
 
     consent_param = inspect.Parameter(
-        "novita_consent", inspect.Parameter.KEYWORD_ONLY,
+        CONSENT_PARAM, inspect.Parameter.KEYWORD_ONLY,
         annotation=Annotated[ElicitationResult[Approval], Resolve(resolver)],
     )
     params = [*tool_params, token_param, ctx_param, consent_param]
