@@ -102,6 +102,8 @@ class _Gate:
             await send(message)
 
         if not path.startswith(PUBLIC_PREFIXES + (ADMIN_PREFIX,)):
+            if self.faults.latency > 0:
+                await anyio.sleep(self.faults.latency)
             rule = self.faults.take(method, path)
             if rule is not None:
                 handled = await self._fault(rule, scope, send_logged)

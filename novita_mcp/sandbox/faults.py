@@ -35,8 +35,15 @@ class FaultRule:
 
 
 class FaultPlan:
-    def __init__(self, rules: list[FaultRule] | None = None) -> None:
+    """The rules, plus ``latency``: real seconds every API request waits before it is served.
+
+    Latency is what makes races visible: a guard that checks, awaits Novita and only then
+    records lets concurrent calls through, and only a server that yields shows it.
+    """
+
+    def __init__(self, rules: list[FaultRule] | None = None, *, latency: float = 0.0) -> None:
         self.rules: list[FaultRule] = list(rules or [])
+        self.latency = latency
 
     def add(self, rule: FaultRule) -> FaultRule:
         self.rules.append(rule)

@@ -1,0 +1,64 @@
+"""The sandbox served over real HTTP, with latency: where races and network failures live.
+
+In-process calls to the sandbox never yield, so a guard that checks, awaits Novita and only
+then records looks correct there. Here the sandbox runs under uvicorn on a loopback port in
+the test's own event loop, every API request waits ``latency`` real seconds, and the server
+under test reaches it with a real httpx client over a socket. The sandbox object stays in
+the test's hands, so its state and request log are the ground truth to judge by.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import uvicorn
+
+from novita_mcp.client import RetryPolicy
+from novita_mcp.sandbox import Sandbox
+from novita_mcp.server import build_server
+from novita_mcp.settings import Settings
+
+__all__ = ["serve_over_http", "http_server"]
+
+
+@asynccontextmanager
+async def serve_over_http(sandbox: Sandbox, *, latency: float = 0.05) -> AsyncIterator[str]:
+    """Serve ``sandbox`` on a free loopback port; yields its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sandbox.faults.latency = latency
+    server = uvicorn.Server(uvicorn.Config(sandbox.app, log_level="critical", lifespan="off"))
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(server.serve, [sock])
+        with anyio.fail_after(10):
+            while not server.started:
+                await anyio.sleep(0.01)
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.should_exit = True
+    sock.close()
+
+
+def http_server(sandbox: Sandbox, base_url: str, make_settings: Callable[..., Settings], *,
+                extras: dict[str, Any] | None = None, **overrides: Any) -> Any:
+    """A novita-mcp server whose Novita client reaches the served sandbox over a real socket.
+
+    Waits between polls advance the sandbox clock instead of sleeping; retries do not sleep.
+    """
+
+    async def advance(seconds: float) -> None:
+        sandbox.advance(seconds)
+
+    async def no_sleep(seconds: float) -> None:
+        await anyio.sleep(0)
+
+    settings = make_settings(base_url=base_url, dedicated_base_url=base_url, **overrides)
+    return build_server(settings, clock=sandbox.clock.now, extras={"poll_sleep": advance, **(extras or {})},
+                        retry=RetryPolicy(3, sleep=no_sleep))
