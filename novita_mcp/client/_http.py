@@ -28,6 +28,7 @@ from novita_mcp.client.errors import (
     PermissionDeniedError,
     RateLimitError,
     ServerError,
+    OutcomeUnknownError,
     TransportError,
 )
 
@@ -112,6 +113,25 @@ def error_from_response(response: httpx.Response) -> APIError:
     return BadRequestError(message, **kwargs)
 
 
+# Failures that prove the request never left: nothing can have happened at Novita.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+def _writes(method: str, idempotent: bool | None) -> bool:
+    return (method.upper() not in ("GET", "HEAD", "OPTIONS")) if idempotent is None else not idempotent
+
+
+def _transport_error(exc: httpx.TransportError, method: str, path: str, *, writes: bool) -> TransportError:
+    """A transport failure in words; a write that may have arrived is an OutcomeUnknownError."""
+    kind = type(exc).__name__
+    if writes and not isinstance(exc, _NOT_SENT):
+        return OutcomeUnknownError(f"{method} {path} was sent to Novita but no answer came back ({kind}); it may "
+                                   "have been carried out.", method=method, path=path)
+    if isinstance(exc, httpx.TimeoutException):
+        return TransportError(f"Novita did not answer in time ({kind}) for {method} {path}.")
+    return TransportError(f"Could not reach Novita ({kind}) for {method} {path}.")
+
+
 class HTTPCore:
     """One ``httpx.AsyncClient`` with auth, timeouts and retries, shared by the domains."""
 
@@ -175,10 +195,8 @@ class HTTPCore:
         )
         try:
             response = await self._client.send(request)
-        except httpx.TimeoutException as exc:
-            raise TransportError(f"Novita did not answer in time ({type(exc).__name__}) for {method} {path}.") from None
         except httpx.TransportError as exc:
-            raise TransportError(f"Could not reach Novita ({type(exc).__name__}) for {method} {path}.") from None
+            raise _transport_error(exc, method, path, writes=_writes(method, idempotent)) from None
         if response.status_code >= 400:
             raise error_from_response(response)
         if not response.content:

@@ -12,6 +12,7 @@
     │   ├── RateLimitError            429 (carries retry_after)
     │   └── ServerError               5xx
     ├── TransportError            no usable answer: connection refused or dropped, timeout
+    │   └── OutcomeUnknownError       ...after a non-idempotent request may have reached Novita
     └── MalformedResponseError    an answer that is not the JSON we expect
 
 Messages never contain the API key nor a raw response body: only the status, Novita's
@@ -31,6 +32,7 @@ __all__ = [
     "RateLimitError",
     "ServerError",
     "TransportError",
+    "OutcomeUnknownError",
     "MalformedResponseError",
     "BALANCE_REASONS",
 ]
@@ -118,6 +120,23 @@ class TransportError(NovitaError):
     """No usable answer: the connection failed, dropped, or timed out."""
 
     next_step = "Check the network and NOVITA_BASE_URL, then try again."
+
+
+class OutcomeUnknownError(TransportError):
+    """A write (create, billed call) may have reached Novita, but no answer came back.
+
+    Raised only when the request had left: a refused connection is a plain TransportError.
+    The action may have happened and may have cost money, so "try again" is never the advice;
+    the caller says what to read to find out.
+    """
+
+    next_step = ("Do not repeat the call blindly: the action may have happened. Check the resource list or "
+                 "the bills first.")
+
+    def __init__(self, message: str, *, method: str, path: str) -> None:
+        super().__init__(message)
+        self.method = method
+        self.path = path
 
 
 class MalformedResponseError(NovitaError):
