@@ -43,6 +43,9 @@ def _add_server_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--session-budget-usd", help="hard cap per session (NOVITA_MCP_SESSION_BUDGET_USD)")
     p.add_argument("--daily-budget-usd", help="hard cap per UTC day (NOVITA_MCP_DAILY_BUDGET_USD)")
     p.add_argument("--max-gpus", help="most GPUs per request (NOVITA_MCP_MAX_GPUS)")
+    p.add_argument("--max-hourly-usd", help="most the account may burn per hour (NOVITA_MCP_MAX_HOURLY_USD)")
+    p.add_argument("--auto-approve-session-usd",
+                   help="most auto-approved calls may spend per session (NOVITA_MCP_AUTO_APPROVE_SESSION_USD)")
     p.add_argument("--allow-tools", help="only these tools may run (NOVITA_MCP_ALLOW_TOOLS)")
     p.add_argument("--deny-tools", help="these tools may never run (NOVITA_MCP_DENY_TOOLS)")
     p.add_argument("--token-ttl-seconds", help="lifetime of a confirmation token (NOVITA_MCP_TOKEN_TTL_SECONDS)")
@@ -58,6 +61,7 @@ _FLAG_FIELDS = {
     "sandbox": "sandbox", "toolsets": "toolsets", "read_only": "read_only", "confirm_mode": "confirm_mode",
     "auto_approve_usd": "auto_approve_usd", "max_call_usd": "max_call_usd",
     "session_budget_usd": "session_budget_usd", "daily_budget_usd": "daily_budget_usd", "max_gpus": "max_gpus",
+    "max_hourly_usd": "max_hourly_usd", "auto_approve_session_usd": "auto_approve_session_usd",
     "allow_tools": "allow_tools", "deny_tools": "deny_tools", "state_dir": "state_dir", "output_dir": "output_dir",
     "token_ttl_seconds": "token_ttl_seconds", "ledger_path": "ledger_path", "audit_log": "audit_log_path",
 }

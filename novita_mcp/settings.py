@@ -106,7 +106,17 @@ class Settings(BaseSettings):
     auto_approve_usd: Decimal = _env(
         "NOVITA_MCP_AUTO_APPROVE_USD", Decimal("0.10"), "One-off billable calls quoted at or below this run unasked.", ge=0
     )
+    auto_approve_session_usd: Decimal = _env(
+        "NOVITA_MCP_AUTO_APPROVE_SESSION_USD", Decimal("1.00"),
+        "Most that calls under the auto-approve threshold may spend per session without asking; past it they need "
+        "the user's confirmation too.", ge=0
+    )
     max_call_usd: Decimal | None = _env("NOVITA_MCP_MAX_CALL_USD", None, "Hard cap on one call's quote.", ge=0)
+    max_hourly_usd: Decimal | None = _env(
+        "NOVITA_MCP_MAX_HOURLY_USD", None,
+        "Most the account may burn per hour across running instances and endpoints; a create, start or scale-up "
+        "that would pass it is refused.", ge=0
+    )
     session_budget_usd: Decimal | None = _env(
         "NOVITA_MCP_SESSION_BUDGET_USD", None, "Hard cap on what one server run may spend (on stdio: the client's session; over HTTP: the whole server process).", ge=0
     )

@@ -13,7 +13,11 @@ A toolset module writes plain typed async functions and declares each one once::
 
 ``effects`` is the only declaration: the MCP annotations, read-only filtering and the
 guardrail all follow from it. A non-read tool must give ``plan``: an async function
-``(services, args) -> Plan`` that computes the action, target and quote on the server.
+``(services, **arguments) -> Plan`` taking the tool's own arguments by name (those it
+needs), that computes the action, target and quote on the server. Its body may take a
+``run: Run`` parameter: ``run.plan`` is that plan (with the facts it read, so nothing is
+read twice), and ``run.done(...)`` records the action as carried out the moment Novita
+accepted it, before any follow-up read.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ __all__ = [
     "Plan",
     "Quote",
     "PlanFn",
+    "Run",
     "usd",
     "Context",
 ]
@@ -92,7 +97,29 @@ def services(ctx: Context) -> Services:
     return ctx.request_context.lifespan_context  # type: ignore[no-any-return]
 
 
-PlanFn = Callable[[Services, dict[str, Any]], Awaitable[Plan]]
+PlanFn = Callable[..., Awaitable[Plan]]
+
+
+class Run:
+    """One guarded call in progress, handed to the tool body: its plan, and how to report progress.
+
+    ``done`` is called right after the one request that acts was accepted by Novita: the
+    ledger settles then, so a read that fails afterwards cannot make a paid action vanish.
+    """
+
+    def __init__(self, plan: Plan, on_done: Callable[[Decimal | None, str | None], None]) -> None:
+        self.plan = plan
+        self._on_done = on_done
+        self.is_done = False
+        self.resource_id: str | None = None
+
+    def __repr__(self) -> str:
+        return f"Run(action={self.plan.action!r}, done={self.is_done})"
+
+    def done(self, *, resource_id: str | None = None, charged_usd: Decimal | None = None) -> None:
+        self.is_done = True
+        self.resource_id = resource_id or self.resource_id
+        self._on_done(charged_usd, self.resource_id)
 
 
 @dataclass(frozen=True)

@@ -247,12 +247,17 @@ async def test_session_budget_counts_what_this_session_already_spent(make_server
 
 
 async def test_the_daily_budget_survives_a_restart(make_server, sandbox) -> None:
-    async with connect(make_server(daily_budget_usd=Decimal("0.40")), elicit=elicitation("accept")) as client:
+    from novita_mcp.guard.ledger import day_bounds
+
+    # The instance's $0.35/h counts until the end of the UTC day: room for one such instance, not two.
+    hours_left = Decimal(str(day_bounds(sandbox.clock.now())[1] - sandbox.clock.now())) / 3600
+    budget = (Decimal("0.35") * hours_left * Decimal("1.5")).quantize(Decimal("0.01"))
+    async with connect(make_server(daily_budget_usd=budget), elicit=elicitation("accept")) as client:
         first = await client.call_tool("create_instance", INSTANCE)
-    assert not first.is_error
-    async with connect(make_server(daily_budget_usd=Decimal("0.40")), elicit=elicitation("accept")) as client:
+    assert not first.is_error, text(first)
+    async with connect(make_server(daily_budget_usd=budget), elicit=elicitation("accept")) as client:
         second = await client.call_tool("create_instance", {**INSTANCE, "name": "second"})
-    assert second.is_error and "today's budget" in text(second) and "$0.05 of $0.40" in text(second)
+    assert second.is_error and "today's budget" in text(second) and "until the end of the UTC day" in text(second)
     assert creates(sandbox) == 1
 
 
@@ -283,12 +288,13 @@ async def test_every_decision_and_outcome_is_audited_with_secrets_redacted(make_
 
 async def test_the_ledger_records_quotes_and_actual_charges(make_server, sandbox, state_dir) -> None:
     from novita_mcp.guard import SQLiteLedger
-    from novita_mcp.guard.ledger import utc_day
 
     async with connect(make_server(), elicit=elicitation("accept")) as client:
         await client.call_tool("generate_image", CHEAP_IMAGE)
     ledger = SQLiteLedger(state_dir / "ledger.sqlite3")
-    spent = ledger.day_spent(utc_day(sandbox.clock.now()))
+    (entry,) = ledger.entries()
+    spent = ledger.totals(entry.session, at=sandbox.clock.now()).day_usd
+    assert entry.state == "settled"
     charged = sum(c.amount_units for c in sandbox.state.charges if c.category == "gen_api"
                   and c.at == sandbox.clock.now()) / 10_000
     assert spent == Decimal("0.00075") == charged

@@ -44,7 +44,8 @@ def submits(sandbox) -> list[Any]:
 async def test_each_video_family_renders_an_mp4_and_charges_its_quote(media_server, sandbox, args, path,
                                                                      price) -> None:
     before = len(sandbox.state.charges)
-    async with connect(media_server(auto_approve_usd=Decimal(10))) as client:
+    # Unattended: every one of these runs without asking (the session's auto-approve allowance raised too).
+    async with connect(media_server(auto_approve_usd=Decimal(10), auto_approve_session_usd=Decimal(10))) as client:
         first = await client.call_tool("generate_video", {"prompt": "a fox in snow", **args, "max_wait_seconds": 50})
         task_id = first.structured_content["result"]["task_id"]
         done = await client.call_tool("wait_for_task", {"task_id": task_id, "max_wait_seconds": 50})

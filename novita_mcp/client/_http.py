@@ -197,14 +197,19 @@ class HTTPCore:
             response = await self._client.send(request)
         except httpx.TransportError as exc:
             raise _transport_error(exc, method, path, writes=_writes(method, idempotent)) from None
+        writes = _writes(method, idempotent)
         if response.status_code >= 400:
-            raise error_from_response(response)
+            error = error_from_response(response)
+            error.after_write = writes
+            raise error
         if not response.content:
             return {}
         try:
             return response.json()
         except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
-            raise MalformedResponseError(f"Novita answered {method} {path} with a body that is not JSON.") from None
+            malformed = MalformedResponseError(f"Novita answered {method} {path} with a body that is not JSON.")
+            malformed.after_write = writes
+            raise malformed from None
 
     @asynccontextmanager
     async def stream(

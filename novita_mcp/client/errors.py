@@ -44,6 +44,9 @@ class NovitaError(Exception):
     """Base class of every error raised by the Novita client."""
 
     next_step: str = "Check the request and try again."
+    # Set by the client when the failed request was one that acts (a create, a billed call):
+    # a 5xx or an unreadable answer to it does not prove that nothing happened.
+    after_write: bool = False
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

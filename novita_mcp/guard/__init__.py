@@ -10,7 +10,8 @@ from novita_mcp.guard.audit import AuditLog, redact
 from novita_mcp.guard.guard import ConfirmationTicket, Guard
 from novita_mcp.guard.ledger import SpendLedger, SQLiteLedger
 from novita_mcp.guard.plan import Decision, Effect, Plan, Quote, Verdict, usd
-from novita_mcp.guard.policy import SpendFacts, decide
+from novita_mcp.guard.burn import running_burners
+from novita_mcp.guard.policy import Burner, SpendFacts, decide
 from novita_mcp.guard.tokens import TokenError, TokenSigner, load_or_create_secret
 
 if TYPE_CHECKING:
@@ -34,11 +35,15 @@ def build_guard(settings: Settings, client: NovitaClient, *, clock: Callable[[],
     async def balance() -> Decimal:
         return (await client.account.balance()).available_balance
 
+    async def burners() -> tuple[Burner, ...]:
+        return await running_burners(client)
+
     return Guard(
         settings,
         ledger=SQLiteLedger(settings.resolved_ledger_path),
         audit=AuditLog(settings.resolved_audit_log_path, secrets=(key,)),
         signer=TokenSigner(secret),
         balance=balance,
+        burners=burners,
         clock=clock,
     )

@@ -1,24 +1,24 @@
-"""The guard service: gathers the facts, asks the policy, issues and checks tokens, records."""
+"""The guard service: gathers the facts, asks the policy, reserves and settles, tokens and approvals."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from novita_mcp.guard.audit import AuditLog
-from novita_mcp.guard.ledger import SpendLedger, utc_day
-from novita_mcp.guard.plan import Effect, Plan, Verdict, usd
-from novita_mcp.guard.policy import SpendFacts, decide
-from novita_mcp.guard.tokens import TokenClaims, TokenError, TokenSigner
+from novita_mcp.guard.ledger import Reservation, SpendLedger, Totals
+from novita_mcp.guard.plan import Decision, Effect, Plan, Verdict, usd
+from novita_mcp.guard.policy import Burner, SpendFacts, decide
+from novita_mcp.guard.tokens import TokenClaims, TokenError, TokenSigner, canonical_args
 from novita_mcp.settings import Settings
 
-__all__ = ["Guard", "ConfirmationTicket"]
+__all__ = ["Guard", "ConfirmationTicket", "Reserved"]
 
 log = logging.getLogger("novita_mcp.guard")
 
@@ -29,8 +29,16 @@ class ConfirmationTicket:
     expires_at: float
 
 
+@dataclass(frozen=True)
+class Reserved:
+    """The outcome of the deciding transaction: the verdict, and the ledger entry if one was written."""
+
+    verdict: Verdict
+    entry_id: str | None
+
+
 class Guard:
-    """One per server process. ``session`` identifies this process in the ledger."""
+    """One per server lifespan: the ledger, the audit log, the token signer and the live facts."""
 
     def __init__(
         self,
@@ -40,6 +48,7 @@ class Guard:
         audit: AuditLog,
         signer: TokenSigner,
         balance: Callable[[], Awaitable[Decimal]],
+        burners: Callable[[], Awaitable[tuple[Burner, ...]]] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
@@ -47,23 +56,83 @@ class Guard:
         self.audit = audit
         self.signer = signer
         self._balance = balance
+        self._burners = burners
         self.clock = clock
-        self.session = uuid.uuid4().hex
-        # Plans awaiting an elicitation answer, by request id (bounded: abandoned rounds fall out).
-        self._pending: OrderedDict[str, Verdict] = OrderedDict()
+        self.session = f"local:{uuid.uuid4().hex}"
 
     def __repr__(self) -> str:
-        return f"Guard(session={self.session[:8]}, mode={self.settings.confirm_mode})"
+        return f"Guard(mode={self.settings.confirm_mode}, ledger={self.ledger!r})"
 
-    async def evaluate(self, tool: str, effects: frozenset[Effect], plan: Plan) -> Verdict:
-        amount = plan.quote.amount_usd if plan.quote is not None else Decimal(0)
-        balance = await self._balance() if Effect.BILLABLE in effects and amount > 0 else None
-        facts = SpendFacts(
-            session_spent_usd=self.ledger.session_spent(self.session),
-            day_spent_usd=self.ledger.day_spent(utc_day(self.clock())),
-            balance_usd=balance,
-        )
-        return decide(self.settings, tool, effects, plan, facts)
+    # --- who is calling -----------------------------------------------------------------
+    def session_of(self, ctx: Any) -> str:
+        """The budget scope of a call: the MCP session over HTTP, this server's lifespan otherwise.
+
+        A stdio server serves one client for its whole life, so its lifespan is the session (the
+        2026-07-28 revision has no session of its own to go by). Over HTTP, a client with an MCP
+        session id gets its own scope; calls without one (stateless HTTP) share a single scope.
+        """
+        headers = ctx.headers
+        if headers is None:
+            return self.session
+        sid = headers.get("mcp-session-id")
+        return f"http:{sid}" if sid else "http:stateless"
+
+    # --- deciding -----------------------------------------------------------------------
+    async def _live(self, effects: frozenset[Effect], plan: Plan) -> tuple[Decimal | None, tuple[Burner, ...] | None]:
+        """Novita's live facts the decision needs (read before the ledger transaction, never inside)."""
+        quote = plan.quote
+        balance = None
+        if Effect.BILLABLE in effects and quote is not None and quote.amount_usd > 0:
+            balance = await self._balance()
+        burners = None
+        if (self.settings.max_hourly_usd is not None and quote is not None and quote.hourly_usd > 0
+                and self._burners is not None):
+            burners = await self._burners()
+        return balance, burners
+
+    async def preview(self, tool: str, effects: frozenset[Effect], plan: Plan, session: str) -> Verdict:
+        """What the policy says now, without reserving: decides whether to ask the user at all."""
+        balance, burners = await self._live(effects, plan)
+        totals = self.ledger.totals(session, at=self.clock())
+        return decide(self.settings, tool, effects, plan, SpendFacts(totals, balance, burners))
+
+    async def reserve(self, tool: str, effects: frozenset[Effect], plan: Plan, session: str, *,
+                      approved: bool) -> Reserved:
+        """Decide again, inside the ledger transaction, and reserve the quote when the call may run.
+
+        ``approved``: the user confirmed this plan (form or token), so CONFIRM counts as go-ahead.
+        """
+        balance, burners = await self._live(effects, plan)
+        quote = plan.quote
+        reservation = Reservation(
+            session=session, tool=tool, upfront_usd=quote.upfront_usd if quote else Decimal(0),
+            hourly_usd=quote.hourly_usd if quote else Decimal(0), auto=not approved, check=plan.check)
+
+        def judge(totals: Totals) -> tuple[Verdict, bool]:
+            verdict = decide(self.settings, tool, effects, plan, SpendFacts(totals, balance, burners))
+            if verdict.decision is Decision.CONFIRM and approved:
+                return Verdict(Decision.ALLOW, "approved by the user", plan), True
+            return verdict, verdict.decision is Decision.ALLOW
+
+        verdict, entry_id = self.ledger.reserve(reservation, judge, at=self.clock())
+        return Reserved(verdict, entry_id)
+
+    # --- after the call -------------------------------------------------------------------
+    def settle(self, entry_id: str | None, *, charged_usd: Decimal | None, resource_id: str | None) -> None:
+        if entry_id is not None:
+            self.ledger.settle(entry_id, charged_usd=charged_usd, resource_id=resource_id, at=self.clock())
+
+    def release(self, entry_id: str | None) -> None:
+        if entry_id is not None:
+            self.ledger.release(entry_id, at=self.clock())
+
+    def uncertain(self, entry_id: str | None, resource_id: str | None = None) -> None:
+        if entry_id is not None:
+            self.ledger.mark_uncertain(entry_id, resource_id=resource_id, at=self.clock())
+
+    def end_recurring(self, resource_id: str) -> None:
+        if self.ledger.end_recurring(resource_id, at=self.clock()):
+            log.info("hourly charge of %s no longer counts against the budgets", resource_id)
 
     # --- tokens -------------------------------------------------------------------------
     def issue(self, tool: str, args: dict[str, Any], plan: Plan) -> ConfirmationTicket:
@@ -87,19 +156,20 @@ class Guard:
         if not self.ledger.spend_token(claims.nonce, self.clock()):
             raise TokenError("the confirmation token was already used; each token confirms one call")
 
-    # --- elicitation round trips --------------------------------------------------------
-    def hold(self, request_id: str, verdict: Verdict) -> None:
-        self._pending[request_id] = verdict
-        while len(self._pending) > 256:
-            self._pending.popitem(last=False)
+    # --- approvals through elicitation ----------------------------------------------------
+    @staticmethod
+    def _approval_key(tool: str, args: dict[str, Any], plan: Plan) -> str:
+        """One call exactly: the tool, its arguments and what the user is shown it costs."""
+        quote = plan.quote
+        priced = f"{quote.amount_usd}/{quote.recurring}" if quote else "-"
+        return hashlib.sha256(f"{tool}\n{canonical_args(args)}\n{priced}".encode()).hexdigest()
 
-    def release(self, request_id: str) -> Verdict | None:
-        return self._pending.pop(request_id, None)
+    def ask_approval(self, session: str, tool: str, args: dict[str, Any], plan: Plan) -> str:
+        """The approval number shown in the question; the same one on every round of one call."""
+        return self.ledger.ask_approval(session, self._approval_key(tool, args, plan), at=self.clock(),
+                                        ttl=self.settings.token_ttl_seconds)
 
-    # --- records --------------------------------------------------------------------------
-    def record_spend(self, tool: str, plan: Plan, charged_usd: Decimal | None, resource_id: str | None) -> None:
-        if plan.quote is None and charged_usd is None:
-            return
-        quote = plan.quote.amount_usd if plan.quote else Decimal(0)
-        self.ledger.record(session=self.session, tool=tool, quote_usd=quote, charged_usd=charged_usd,
-                           resource_id=resource_id, at=self.clock())
+    def use_approval(self, session: str, tool: str, args: dict[str, Any], plan: Plan) -> bool:
+        """Consume the user's approval of this call; False if it was used already or expired."""
+        return self.ledger.use_approval(session, self._approval_key(tool, args, plan), at=self.clock(),
+                                        ttl=self.settings.token_ttl_seconds)

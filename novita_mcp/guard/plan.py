@@ -5,9 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
-__all__ = ["Effect", "Quote", "Plan", "Decision", "Verdict", "usd"]
+from novita_mcp.guard.text import one_line, shown
+
+__all__ = ["Effect", "Quote", "Plan", "Decision", "Verdict", "usd", "shown"]
+
+HOURS_PER_DAY = 24
+HOURS_PER_MONTH = 24 * 30
 
 
 class Effect(StrEnum):
@@ -38,10 +43,29 @@ class Quote:
         period = f" per {self.recurring}" if self.recurring else ""
         return f"{usd(self.amount_usd)}{period} ({self.basis})"
 
+    @property
+    def hourly_usd(self) -> Decimal:
+        """The rate this quote adds to the account's burn, per hour (0 unless it recurs hourly)."""
+        return self.amount_usd if self.recurring == "hour" else Decimal(0)
+
+    @property
+    def upfront_usd(self) -> Decimal:
+        """What is charged once, now (a subscription's term is paid at once)."""
+        return Decimal(0) if self.recurring == "hour" else self.amount_usd
+
 
 @dataclass(frozen=True)
 class Plan:
-    """What the user is asked to approve: action, exact target, price, what cannot be undone."""
+    """What the user is asked to approve: action, exact target, price, what cannot be undone.
+
+    Built by the tool's plan function from server-side facts only; any string from the agent
+    or from Novita in ``action``/``target``/``details`` goes in through ``shown`` (quoted, one
+    line, escaped), and ``describe`` flattens every line again as a second line of defence.
+    ``facts`` is what the plan read from Novita (an instance, a product...): the tool body
+    receives the plan and uses them instead of reading again. ``check`` names the read that
+    tells whether the action happened, for when its outcome is unknown; ``ends`` names a
+    resource whose hourly charge this call stops (a stop or a delete).
+    """
 
     action: str
     target: str
@@ -49,17 +73,28 @@ class Plan:
     irreversible: str | None = None
     gpus: int = 0
     details: tuple[str, ...] = field(default_factory=tuple)
+    facts: Any = field(default=None, compare=False, repr=False)
+    check: str | None = None
+    ends: str | None = None  # a resource whose hourly charge stops counting once this call succeeds
+
+    @property
+    def amount_usd(self) -> Decimal:
+        return self.quote.amount_usd if self.quote is not None else Decimal(0)
 
     def describe(self) -> str:
         lines = [f"Action: {self.action}", f"Target: {self.target}"]
         if self.quote is not None:
             lines.append(f"Cost: {self.quote.describe()}")
-            if self.quote.recurring:
+            if self.quote.recurring == "hour" and self.quote.amount_usd > 0:
+                rate = self.quote.amount_usd
+                lines.append(f"This charge recurs every hour until stopped: {usd(rate * HOURS_PER_DAY)} per day, "
+                             f"{usd(rate * HOURS_PER_MONTH)} per 30-day month if left running.")
+            elif self.quote.recurring:
                 lines.append(f"This charge recurs every {self.quote.recurring} until stopped.")
         lines.extend(self.details)
         if self.irreversible:
             lines.append(f"Cannot be undone: {self.irreversible}")
-        return "\n".join(lines)
+        return "\n".join(one_line(line, limit=400) for line in lines)
 
 
 class Decision(StrEnum):

@@ -1,8 +1,9 @@
 """Registering a declared ``ToolSpec`` on the MCP server: one place for every tool.
 
-Here, and only here: annotations come from the declared effects, Novita errors become
-readable tool errors, unexpected exceptions are logged (stderr) and hidden from the agent,
-and non-read tools are wrapped by the guard.
+Here, and only here: annotations come from the declared effects, and non-read tools are
+wrapped by the guard's pipeline (``guard/pipeline.py``), which words their failures. A read
+tool's Novita errors become readable tool errors here; unexpected exceptions are logged
+(stderr) and hidden from the agent.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from mcp.types import CallToolResult
 from pydantic import BaseModel
 
 from novita_mcp.client.errors import NovitaError
-from novita_mcp.guard.confirm import guarded_signature
-from novita_mcp.toolkit import Reply, ToolSpec
+from novita_mcp.guard.pipeline import guarded_function
+from novita_mcp.toolkit import Reply, Run, ToolSpec
 
 __all__ = ["tool_object"]
 
@@ -37,18 +38,25 @@ def _output_model(spec: ToolSpec) -> type[BaseModel]:
     return model  # type: ignore[no-any-return]
 
 
-def _split_params(spec: ToolSpec) -> tuple[list[inspect.Parameter], str | None]:
+def _split_params(spec: ToolSpec) -> tuple[list[inspect.Parameter], str | None, str | None]:
+    """The model-facing parameters, and the names of the body's Context and Run parameters."""
     hints = typing.get_type_hints(spec.fn, include_extras=True)
     params: list[inspect.Parameter] = []
     ctx_name: str | None = None
+    run_name: str | None = None
     for p in inspect.signature(spec.fn).parameters.values():
         annotation = hints.get(p.name, p.annotation)
         base = typing.get_args(annotation)[0] if typing.get_origin(annotation) is Annotated else annotation
         if isinstance(base, type) and issubclass(base, Context):
             ctx_name = p.name
             continue
+        if base is Run:
+            run_name = p.name
+            continue
         params.append(p.replace(kind=inspect.Parameter.KEYWORD_ONLY, annotation=annotation))
-    return params, ctx_name
+    if run_name is not None and spec.read_only:
+        raise TypeError(f"read tool {spec.name} cannot take a Run: only guarded tools have a plan")
+    return params, ctx_name, run_name
 
 
 async def _run(spec: ToolSpec, kwargs: dict[str, Any]) -> Reply[Any]:
@@ -73,8 +81,7 @@ def tool_object(spec: ToolSpec) -> Tool:
     through the request context - so every server built in this process can share it.
     """
     output = _output_model(spec)
-    params, ctx_name = _split_params(spec)
-    fn_ctx = ctx_name
+    params, ctx_name, run_name = _split_params(spec)
 
     if spec.read_only:
         async def plain(**kwargs: Any) -> CallToolResult:
@@ -82,22 +89,22 @@ def tool_object(spec: ToolSpec) -> Tool:
             return reply.to_result()
 
         sig_params = list(params)
-        if fn_ctx is not None:
-            sig_params.append(inspect.Parameter(fn_ctx, inspect.Parameter.KEYWORD_ONLY, annotation=Context))
+        if ctx_name is not None:
+            sig_params.append(inspect.Parameter(ctx_name, inspect.Parameter.KEYWORD_ONLY, annotation=Context))
         ret = Annotated[CallToolResult, output]
         plain.__signature__ = inspect.Signature(sig_params, return_annotation=ret)  # type: ignore[attr-defined]
         plain.__annotations__ = {**{p.name: p.annotation for p in sig_params}, "return": ret}
         wrapper: Any = plain
     else:
-        ctx_param_name = fn_ctx or "ctx"
-
-        async def run(ctx: Context, kwargs: dict[str, Any]) -> Reply[Any]:
+        async def body(ctx: Context, kwargs: dict[str, Any], plan: Any, run: Run) -> Reply[Any]:
             call = dict(kwargs)
-            if fn_ctx is None:
-                call.pop(ctx_param_name, None)
-            return await _run(spec, call)
+            if ctx_name is not None:
+                call[ctx_name] = ctx
+            if run_name is not None:
+                call[run_name] = run
+            return await spec.fn(**call)
 
-        wrapper = guarded_signature(spec, params, ctx_param_name, output, run)
+        wrapper = guarded_function(spec, params, output, body)
 
     wrapper.__name__ = spec.name
     wrapper.__doc__ = inspect.getdoc(spec.fn)
