@@ -32,7 +32,7 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ContentBlock, TextContent, ToolAnnotations
 from pydantic import BaseModel
 
-from novita_mcp.guard.plan import Effect, Plan, Quote, usd
+from novita_mcp.guard.plan import Effect, Plan, Quote, shown, shown_id, usd
 
 if TYPE_CHECKING:
     from novita_mcp.client import NovitaClient
@@ -51,6 +51,8 @@ __all__ = [
     "Quote",
     "PlanFn",
     "Run",
+    "shown",
+    "shown_id",
     "usd",
     "Context",
 ]

@@ -176,7 +176,7 @@ async def test_destructive_calls_change_nothing_without_confirmation(make_server
         declined = await client.call_tool(tool, {"instance_id": instance_id, **extra})
     confirmation = asked.structured_content["confirmation"]
     assert asked.structured_content["status"] == "confirmation_required"
-    assert instance_id in confirmation["target"] and "'job'" in confirmation["target"]
+    assert instance_id in confirmation["target"] and '"job"' in confirmation["target"]
     assert confirmation["irreversible"]
     assert declined.is_error and "declined" in declined.content[0].text
     assert _posts(sandbox, GPU + path) == []  # no mutating request reached the sandbox
@@ -202,7 +202,7 @@ async def test_the_token_flow_carries_out_a_stop_and_start(make_server, sandbox)
         stopped = await _confirmed(client, "stop_instance", {"instance_id": "seedinst15"})
     assert Decimal(started["plan"]["cost_usd"]) == Decimal("0.35") and started["plan"]["recurring"] == "hour"
     assert started["result"]["status"] == "toStart" and stopped["result"]["status"] == "toStop"
-    assert "seedinst15 'sd-webui'" in stopped["plan"]["target"]
+    assert 'seedinst15 "sd-webui"' in stopped["plan"]["target"]
 
 
 async def test_max_gpus_refuses_a_large_create_before_anything_is_sent(make_server, sandbox) -> None:
@@ -257,13 +257,20 @@ async def test_spend_now_lists_running_instances_with_rate_and_cost_so_far(make_
     assert "Burning $0.35/hour" in spend.content[0].text
 
 
-async def test_editing_ports_is_free_and_growing_the_disk_is_quoted(make_server, sandbox) -> None:
+async def test_adding_ports_is_free_but_removing_ports_or_growing_the_disk_is_confirmed(make_server, sandbox) -> None:
     async with connect(make_server()) as client:
-        ports = await client.call_tool("edit_instance", {"instance_id": "seedinst15", "ports": ["7860/http"]})
+        inst = (await client.call_tool("get_instance", {"instance_id": "seedinst15"})).structured_content
+        kept = [f"{p['port']}/{p['type']}" for p in inst["ports"]]
+        added = await client.call_tool("edit_instance", {"instance_id": "seedinst15", "ports": [*kept, "7861/http"]})
+        removing = await client.call_tool("edit_instance", {"instance_id": "seedinst15", "ports": ["7861/http"]})
         grow = await _confirmed(client, "edit_instance", {"instance_id": "seedinst15", "expand_disk_gb": 48})
         nothing = await client.call_tool("edit_instance", {"instance_id": "seedinst15"})
-    assert ports.structured_content["status"] == "done"  # no cost: runs without asking
+    assert kept and added.structured_content["status"] == "done"  # no cost, nothing lost: runs without asking
+    # Removing every old port costs nothing but cannot be undone: the user is asked, and told which ports go.
+    assert removing.structured_content["status"] == "confirmation_required"
+    assert all(port in removing.structured_content["confirmation"]["irreversible"] for port in kept)
     assert Decimal(grow["plan"]["cost_usd"]) == Decimal("0.01") and grow["plan"]["recurring"] == "hour"
+    assert "never be shrunk" in grow["plan"]["irreversible"]
     assert sandbox.domain("gpu").instances["seedinst15"].rootfs == 108
     assert nothing.is_error and len(_posts(sandbox, GPU + "/edit")) == 2
 

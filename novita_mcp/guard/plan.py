@@ -7,9 +7,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal
 
-from novita_mcp.guard.text import one_line, shown
+from novita_mcp.guard.text import one_line, shown, shown_id
 
-__all__ = ["Effect", "Quote", "Plan", "Decision", "Verdict", "usd", "shown"]
+__all__ = ["Effect", "Quote", "Plan", "Decision", "Verdict", "usd", "shown", "shown_id"]
 
 HOURS_PER_DAY = 24
 HOURS_PER_MONTH = 24 * 30

@@ -8,9 +8,10 @@ control, bidi and other invisible format characters written as escapes, and capp
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
-__all__ = ["shown", "one_line"]
+__all__ = ["shown", "shown_id", "one_line"]
 
 _MAX = 120
 
@@ -41,3 +42,12 @@ def one_line(text: str, *, limit: int = _MAX) -> str:
 def shown(text: object, *, limit: int = _MAX) -> str:
     """A string from the agent or from Novita as it may appear in a plan: quoted, one line, capped."""
     return '"' + one_line(str(text), limit=limit).replace('"', '\\"') + '"'
+
+
+_PLAIN_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,80}$")
+
+
+def shown_id(value: object) -> str:
+    """An identifier as shown in a plan: bare when it is a plain id, else like any other outside string."""
+    text = str(value)
+    return text if _PLAIN_ID.match(text) else shown(text)

@@ -117,6 +117,28 @@ class _Gate:
         state.settle()
         await self.app(scope, replay, send_logged)
 
+    async def _lose_answer(self, scope: Scope, send: Send) -> bool:
+        """Carry the request out, then drop the connection instead of answering."""
+        if self._check_auth(scope["path"], scope) is not None:
+            return False  # an unauthorised request is refused as usual
+        record = self.state.requests[-1]
+        body = record.body
+
+        async def receive() -> Message:
+            raw = json.dumps(body).encode() if isinstance(body, dict | list) else b""
+            return {"type": "http.request", "body": raw, "more_body": False}
+
+        async def swallow(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                record.status = message["status"]
+
+        self.state.settle()
+        await self.app(scope, receive, swallow)
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"64")]})
+        await send({"type": "http.response.body", "body": b'{"partial":', "more_body": True})
+        raise DroppedConnection("answer lost after the request was carried out (fault injection)")
+
     def _check_auth(self, path: str, scope: Scope) -> Response | None:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         auth = headers.get("authorization", "")
@@ -140,6 +162,8 @@ class _Gate:
         if rule.kind == "slow":
             await anyio.sleep(rule.delay)
             return False
+        if rule.kind == "lost_answer":
+            return await self._lose_answer(scope, send)
         if rule.kind == "drop":
             await send({"type": "http.response.start", "status": 200,
                         "headers": [(b"content-type", b"application/json"), (b"content-length", b"64")]})

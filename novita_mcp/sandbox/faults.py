@@ -4,7 +4,9 @@ A rule matches requests by method and path prefix and fires ``times`` times (``N
 forever). Kinds: ``rate_limit`` (429 with Retry-After), ``server_error`` (500),
 ``unavailable`` (503), ``bad_gateway`` (502), ``slow`` (answers after ``delay`` real
 seconds), ``drop`` (the connection closes without an answer) and ``malformed`` (a 200 whose
-body is not JSON).
+body is not JSON), and ``lost_answer`` (the request is carried out, then the connection
+drops before the answer: the timeout-after-a-write case). ``skip`` lets that many matching
+requests through before the rule fires (e.g. fail only the read that follows a write).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from typing import Literal
 
 __all__ = ["FaultRule", "FaultPlan", "FaultKind", "DroppedConnection"]
 
-FaultKind = Literal["rate_limit", "server_error", "unavailable", "bad_gateway", "slow", "drop", "malformed"]
+FaultKind = Literal["rate_limit", "server_error", "unavailable", "bad_gateway", "slow", "drop", "malformed",
+                    "lost_answer"]
 
 
 class DroppedConnection(Exception):
@@ -29,6 +32,7 @@ class FaultRule:
     times: int | None = 1
     retry_after: float | None = 1.0
     delay: float = 0.5
+    skip: int = 0
 
     def matches(self, method: str, path: str) -> bool:
         return path.startswith(self.path) and (self.method is None or self.method.upper() == method)
@@ -56,6 +60,9 @@ class FaultPlan:
         """The first matching rule, counting one use of it."""
         for rule in self.rules:
             if rule.matches(method, path):
+                if rule.skip > 0:
+                    rule.skip -= 1
+                    continue
                 if rule.times is not None:
                     rule.times -= 1
                     if rule.times <= 0:

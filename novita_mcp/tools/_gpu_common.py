@@ -15,7 +15,7 @@ from novita_mcp.client.errors import NovitaError
 from novita_mcp.client.gpu import BillingMethod
 from novita_mcp.client.gpu_models import CpuProduct, GpuProduct, Instance
 from novita_mcp.pricing.gpu import extra_rootfs_usd_per_hour, product_price_usd
-from novita_mcp.toolkit import Services, usd
+from novita_mcp.toolkit import Services, shown, shown_id, usd
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -60,8 +60,8 @@ async def novita_errors() -> AsyncIterator[None]:
 
 
 def label(inst: Instance) -> str:
-    name = f" '{inst.name}'" if inst.name else " (no name)"
-    return f"instance {inst.id}{name}"
+    name = f" {shown(inst.name)}" if inst.name else " (no name)"
+    return f"instance {shown_id(inst.id)}{name}"
 
 
 def parse_ports(ports: list[str] | None) -> list[tuple[int, str]] | None:

@@ -7,6 +7,7 @@ the exact instance - id and name - and say what is lost. See ``gpu_plans`` for t
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -14,7 +15,8 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from novita_mcp.client.errors import NovitaError
-from novita_mcp.toolkit import Context, Effect, Reply, Services, services, tool, usd
+from novita_mcp.client.gpu_models import Instance
+from novita_mcp.toolkit import Context, Effect, Reply, Run, Services, services, tool, usd
 from novita_mcp.tools._common import iso
 from novita_mcp.tools._gpu_common import (
     BILLING_WIRE,
@@ -36,8 +38,8 @@ from novita_mcp.tools.gpu_plans import (
     plan_start,
     plan_stop,
     plan_upgrade,
-    resolve_create,
 )
+from novita_mcp.tools.gpu_plans import CreateSpec
 
 __all__ = [
     "convert_instance_to_monthly",
@@ -97,6 +99,8 @@ async def create_instance(
                                                                     "/network1, ...")] = None,
     network_id: Annotated[OptionalId, Field(description="VPC network to join.")] = None,
     registry_auth_id: Annotated[OptionalId, Field(description="Registry credentials for a private image.")] = None,
+    *,
+    run: Run,
 ) -> Reply[CreatedInstance]:
     """Create a GPU instance (or a CPU-only one with kind='cpu') from an image or a template.
 
@@ -105,10 +109,7 @@ async def create_instance(
     call wait_for_instance, and stop_instance when the work is done.
     """
     app = services(ctx)
-    args = {"name": name, "product_id": product_id, "kind": kind, "gpus": gpus, "image_url": image_url,
-            "template_id": template_id, "cluster_id": cluster_id, "rootfs_gb": rootfs_gb, "ports": ports, "env": env,
-            "command": command, "billing": billing, "months": months}
-    spec = await resolve_create(app, args)
+    spec: CreateSpec = run.plan.facts
     mounts = [(sid, "/network" if i == 0 else f"/network{i}") for i, sid in enumerate(network_storage_ids or [])]
     instance_id = await app.client.gpu.create_instance(
         product_id=product_id, image_url=spec.image_url, kind=kind, name=name, gpu_num=spec.gpus or None,
@@ -116,8 +117,9 @@ async def create_instance(
         command=spec.command or None, image_auth_id=registry_auth_id, jupyter_port=8888 if jupyter else None,
         network_storages=mounts, network_id=network_id, billing_mode=BILLING_WIRE[billing],
         month=months if billing == "monthly" else None, auto_renew=auto_renew if billing == "monthly" else None)
-    status = await _status(app, instance_id)
     paid_now = spec.quote.amount_usd if billing == "monthly" else None
+    run.done(resource_id=instance_id, charged_usd=paid_now)
+    status = await _status(app, instance_id)
     data = CreatedInstance(instance_id=instance_id, name=name, kind=kind, product=spec.product_name, gpus=spec.gpus,
                            status=status, billing=billing, quoted_usd=spec.quote.amount_usd,
                            next_step=f"Call wait_for_instance(instance_id='{instance_id}') until it is running.")
@@ -142,45 +144,48 @@ async def _status(app: Services, instance_id: str) -> str:
         return "unknown"
 
 
-async def _lifecycle(ctx: Context, instance_id: str, action: str, call: str, wait_for: str | None) -> Reply[LifecycleResult]:
+async def _lifecycle(ctx: Context, run: Run, action: str, act: Callable[[str], Awaitable[None]],
+                     wait_for: str | None) -> Reply[LifecycleResult]:
+    """One lifecycle request on the instance the plan read; its status is read once afterwards."""
     app = services(ctx)
-    inst = await app.client.gpu.get_instance(instance_id)
-    await getattr(app.client.gpu, call)(instance_id)
-    status = await _status(app, instance_id)
-    step = (f"Call wait_for_instance(instance_id='{instance_id}', target='{wait_for}')." if wait_for
+    inst: Instance = run.plan.facts
+    await act(inst.id)
+    run.done(resource_id=inst.id)
+    status = await _status(app, inst.id)
+    step = (f"Call wait_for_instance(instance_id='{inst.id}', target='{wait_for}')." if wait_for
             else "No further step needed.")
-    data = LifecycleResult(instance_id=instance_id, name=inst.name, action=action, status=status, next_step=step)
-    return Reply(data, f"{action}: {label(inst)} is now {status}. {step}", resource_id=instance_id)
+    data = LifecycleResult(instance_id=inst.id, name=inst.name, action=action, status=status, next_step=step)
+    return Reply(data, f"{action}: {label(inst)} is now {status}. {step}", resource_id=inst.id)
 
 
 @tool(title="Start an instance", effects={Effect.BILLABLE}, plan=plan_start)
-async def start_instance(ctx: Context, instance_id: InstanceId) -> Reply[LifecycleResult]:
+async def start_instance(ctx: Context, instance_id: InstanceId, *, run: Run) -> Reply[LifecycleResult]:
     """Start a stopped (exited) instance. Pay-as-you-go charges resume per second once it runs."""
-    return await _lifecycle(ctx, instance_id, "Start requested", "start", "running")
+    return await _lifecycle(ctx, run, "Start requested", services(ctx).client.gpu.start, "running")
 
 
 @tool(title="Stop an instance", effects={Effect.DESTRUCTIVE}, plan=plan_stop)
-async def stop_instance(ctx: Context, instance_id: InstanceId) -> Reply[LifecycleResult]:
+async def stop_instance(ctx: Context, instance_id: InstanceId, *, run: Run) -> Reply[LifecycleResult]:
     """Stop a running instance: processes end and compute billing stops; the disk is kept for a while."""
-    return await _lifecycle(ctx, instance_id, "Stop requested", "stop", "exited")
+    return await _lifecycle(ctx, run, "Stop requested", services(ctx).client.gpu.stop, "exited")
 
 
 @tool(title="Restart an instance", effects={Effect.DESTRUCTIVE}, plan=plan_restart)
-async def restart_instance(ctx: Context, instance_id: InstanceId) -> Reply[LifecycleResult]:
+async def restart_instance(ctx: Context, instance_id: InstanceId, *, run: Run) -> Reply[LifecycleResult]:
     """Restart a running instance's container (running processes are killed)."""
-    return await _lifecycle(ctx, instance_id, "Restart requested", "restart", "running")
+    return await _lifecycle(ctx, run, "Restart requested", services(ctx).client.gpu.restart, "running")
 
 
 @tool(title="Delete an instance", effects={Effect.DESTRUCTIVE}, plan=plan_delete)
-async def delete_instance(ctx: Context, instance_id: InstanceId) -> Reply[LifecycleResult]:
+async def delete_instance(ctx: Context, instance_id: InstanceId, *, run: Run) -> Reply[LifecycleResult]:
     """Delete an instance and its local data for good. Subscriptions cannot be deleted before they end."""
-    return await _lifecycle(ctx, instance_id, "Delete requested", "delete", "removed")
+    return await _lifecycle(ctx, run, "Delete requested", services(ctx).client.gpu.delete, "removed")
 
 
 @tool(title="Migrate an instance", effects={Effect.DESTRUCTIVE}, plan=plan_migrate)
-async def migrate_instance(ctx: Context, instance_id: InstanceId) -> Reply[LifecycleResult]:
+async def migrate_instance(ctx: Context, instance_id: InstanceId, *, run: Run) -> Reply[LifecycleResult]:
     """Move an instance to another cluster with capacity. Data on its disks is NOT preserved."""
-    return await _lifecycle(ctx, instance_id, "Migration requested", "migrate", "running")
+    return await _lifecycle(ctx, run, "Migration requested", services(ctx).client.gpu.migrate, "running")
 
 
 @tool(title="Re-image an instance", effects={Effect.DESTRUCTIVE}, plan=plan_upgrade)
@@ -192,15 +197,18 @@ async def upgrade_instance(
     env: Annotated[dict[str, Annotated[str, Field(max_length=4095)]] | None,
                    Field(max_length=100, description="New environment; omitted = keep the current one.")] = None,
     command: Annotated[str | None, Field(max_length=2047, description="New command; omitted = keep.")] = None,
+    *,
+    run: Run,
 ) -> Reply[LifecycleResult]:
     """Replace an instance's image (Novita calls it upgrade). Say whether the data is kept."""
     app = services(ctx)
-    inst = await app.client.gpu.get_instance(instance_id)
+    inst: Instance = run.plan.facts
     mounts = [(v.id, v.mount_path) for v in inst.volume_mounts if v.type == "network"]
     await app.client.gpu.upgrade(
         instance_id, image_url=image_url, save=keep_data, image_auth_id=inst.image_auth_id or None,
         envs=env if env is not None else {e.key: e.value for e in inst.envs},
         command=command if command is not None else inst.command, network_storages=mounts)
+    run.done(resource_id=instance_id)
     status = await _status(app, instance_id)
     step = f"Call wait_for_instance(instance_id='{instance_id}', target='running')."
     data = LifecycleResult(instance_id=instance_id, name=inst.name, action="Re-image requested", status=status,
@@ -217,14 +225,15 @@ async def edit_instance(
     ports: Annotated[list[PortSpec] | None, Field(max_length=15, description="The full new port list "
                                                                              "(replaces the old one).")] = None,
     expand_disk_gb: Annotated[int, Field(ge=0, le=6144, description="GB to add to the system disk.")] = 0,
+    *,
+    run: Run,
 ) -> Reply[LifecycleResult]:
     """Change an instance's exposed ports and/or grow its system disk (disk above 60 GB costs
-    $0.005/GB/day while running; a disk cannot shrink)."""
-    if ports is None and not expand_disk_gb:
-        raise ToolError("Nothing to change: give ports and/or expand_disk_gb. Nothing was sent.")
+    $0.005/GB/day while running; a disk cannot shrink). Always confirmed: both cannot be undone."""
     app = services(ctx)
-    inst = await app.client.gpu.get_instance(instance_id)
+    inst: Instance = run.plan.facts
     await app.client.gpu.edit(instance_id, ports=parse_ports(ports), expand_root_disk=expand_disk_gb or None)
+    run.done(resource_id=instance_id)
     data = LifecycleResult(instance_id=instance_id, name=inst.name, action="Edited", status=await _status(app, instance_id),
                            next_step="Use get_instance to see the new ports and disk.")
     return Reply(data, f"Edited {label(inst)}: disk {inst.rootfs_size + expand_disk_gb} GB"
@@ -239,27 +248,30 @@ class SubscriptionResult(BaseModel):
     subscription_ends: str
 
 
-async def _subscribe(ctx: Context, instance_id: str, months: int, call: str, what: str) -> Reply[SubscriptionResult]:
+async def _subscribe(ctx: Context, run: Run, months: int, act: Callable[[str, int], Awaitable[None]],
+                     what: str) -> Reply[SubscriptionResult]:
     app = services(ctx)
-    plan = await (plan_renew if call == "renew" else plan_convert)(app, {"instance_id": instance_id, "months": months})
-    await getattr(app.client.gpu, call)(instance_id, months)
-    inst = await app.client.gpu.get_instance(instance_id)
-    ends = inst.subscription_ends
-    paid = plan.quote.amount_usd if plan.quote else Decimal(0)
-    data = SubscriptionResult(instance_id=instance_id, name=inst.name, months=months, paid_usd=paid,
+    inst: Instance = run.plan.facts
+    paid = run.plan.amount_usd
+    await act(inst.id, months)
+    # Paid now: recorded before the read below, which may fail without making the payment vanish.
+    run.done(resource_id=inst.id, charged_usd=paid)
+    ends = (await app.client.gpu.get_instance(inst.id)).subscription_ends
+    data = SubscriptionResult(instance_id=inst.id, name=inst.name, months=months, paid_usd=paid,
                               subscription_ends=iso(ends) if ends else "")
     return Reply(data, f"{what} {label(inst)} for {months} month(s): paid {usd(paid)}; "
-                       f"runs until {data.subscription_ends[:10]}.", charged_usd=paid, resource_id=instance_id)
+                       f"runs until {data.subscription_ends[:10]}.", charged_usd=paid, resource_id=inst.id)
 
 
 @tool(title="Renew a subscription instance", effects={Effect.BILLABLE}, plan=plan_renew)
-async def renew_instance(ctx: Context, instance_id: InstanceId, months: Months) -> Reply[SubscriptionResult]:
+async def renew_instance(ctx: Context, instance_id: InstanceId, months: Months, *, run: Run) -> Reply[SubscriptionResult]:
     """Extend a monthly (subscription) instance by some months; paid now."""
-    return await _subscribe(ctx, instance_id, months, "renew", "Renewed")
+    return await _subscribe(ctx, run, months, services(ctx).client.gpu.renew, "Renewed")
 
 
 @tool(title="Convert to a monthly subscription", effects={Effect.BILLABLE}, plan=plan_convert)
-async def convert_instance_to_monthly(ctx: Context, instance_id: InstanceId, months: Months) -> Reply[SubscriptionResult]:
+async def convert_instance_to_monthly(ctx: Context, instance_id: InstanceId, months: Months, *,
+                                      run: Run) -> Reply[SubscriptionResult]:
     """Turn a pay-as-you-go instance into a prepaid subscription (cheaper for long runs); paid now,
     and it cannot be deleted before the term ends."""
-    return await _subscribe(ctx, instance_id, months, "convert_to_monthly", "Converted")
+    return await _subscribe(ctx, run, months, services(ctx).client.gpu.convert_to_monthly, "Converted")
