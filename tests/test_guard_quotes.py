@@ -101,3 +101,55 @@ async def test_a_line_without_max_tokens_is_quoted_at_the_models_ceiling(sandbox
     assert Decimal(view["cost_usd"]) > Decimal("0.16384")
     assert "65,536 output tokens" in view["cost_basis"]
     assert billable_requests(sandbox) == []
+
+
+# --- every other quote: counts, sizes and durations are validated before anything is priced -------
+
+INSTANCE = {"name": "q", "product_id": "1", "image_url": "pytorch/pytorch:latest"}
+ENDPOINT = {"name": "e", "image": "repo/worker:1", "product_id": "1"}
+DEDICATED = {"name": "d", "model_name": "openai/gpt-oss-120b", "gpu_type": "gpu-rtx4090", "gpu_count": 1}
+TRAINING = {"kind": "style", "name": "n", "base_model": "v1-5-pruned-emaonly", "assets_ids": ["a"]}
+NEGATIVE_OR_ZERO = [
+    ("chat", {"prompt": "hi", "max_tokens": 0}),
+    ("chat", {"prompt": "hi", "max_tokens": -4096}),
+    ("embed", {"inputs": []}),
+    ("embed", {"inputs": [""]}),
+    ("rerank", {"query": "q", "documents": []}),
+    ("generate_image", {"prompt": "x", "count": 0}),
+    ("generate_image", {"prompt": "x", "count": -8}),
+    ("generate_image", {"prompt": "x", "steps": 0}),
+    ("generate_image", {"prompt": "x", "width": -1024}),
+    ("edit_image", {"operation": "img2img", "image": "https://example.com/a.png", "prompt": "p", "count": 0}),
+    ("generate_video", {"prompt": "x", "model": "kling-v2.1-master", "duration": 0}),
+    ("generate_video", {"prompt": "x", "model": "kling-v2.1-master", "duration": -10}),
+    ("text_to_speech", {"text": ""}),
+    ("create_instance", {**INSTANCE, "gpus": 0}),
+    ("create_instance", {**INSTANCE, "gpus": -2}),
+    ("create_instance", {**INSTANCE, "billing": "monthly", "months": 0}),
+    ("create_instance", {**INSTANCE, "rootfs_gb": -100}),
+    ("renew_instance", {"instance_id": "abc", "months": 0}),
+    ("convert_instance_to_monthly", {"instance_id": "abc", "months": -1}),
+    ("edit_instance", {"instance_id": "abc", "expand_disk_gb": -100}),
+    ("create_network_storage", {"name": "v", "size_gb": 0, "cluster_id": "c"}),
+    ("create_network_storage", {"name": "v", "size_gb": -10, "cluster_id": "c"}),
+    ("create_serverless_endpoint", {**ENDPOINT, "min_workers": -1}),
+    ("create_serverless_endpoint", {**ENDPOINT, "gpus_per_worker": 0}),
+    ("update_serverless_endpoint", {"endpoint_id": "e", "min_workers": -1}),
+    ("create_dedicated_endpoint", {**DEDICATED, "gpu_count": 0}),
+    ("create_dedicated_endpoint", {**DEDICATED, "min_replicas": -1}),
+    ("scale_dedicated_endpoint", {"endpoint_id": "e", "min_replicas": -1}),
+    ("start_training", {**TRAINING, "max_train_steps": 0}),
+    ("start_training", {**TRAINING, "max_train_steps": -500}),
+]
+
+
+async def test_negative_or_zero_counts_are_refused_by_every_billable_tool_before_novita_is_asked(
+        sandbox, make_settings) -> None:
+    before = len(sandbox.state.requests)
+    async with serve_over_http(sandbox, latency=0.02) as url:
+        async with connect(http_server(sandbox, url, make_settings)) as client:
+            results = [(tool, args, await client.call_tool(tool, args)) for tool, args in NEGATIVE_OR_ZERO]
+    for tool, args, result in results:
+        assert result.is_error, (tool, args, result.content[0].text)
+        assert "confirmation" not in (result.structured_content or {}), (tool, args)
+    assert sandbox.state.requests[before:] == []  # not even a read: the arguments never reached a plan
