@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 __all__ = ["MASK", "looks_secret", "redact", "redact_text", "RedactionFilter", "install_log_redaction"]
@@ -40,7 +41,7 @@ _MEASURES = frozenset({"tokens", "count", "counts", "ttl", "limit", "limits", "l
 _SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _MAX_STRING = 200
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{4,}")
-_PAIR = re.compile(r"""(?P<name>["']?[A-Za-z][A-Za-z0-9_.-]{1,60}["']?)(?P<sep>\s*[:=]\s*)"""
+_PAIR = re.compile(r"""(?<![A-Za-z0-9_.-])(?P<name>["']?[A-Za-z][A-Za-z0-9_.-]{1,60}["']?)(?P<sep>\s*[:=]\s*)"""
                    r"""(?P<value>"[^"]*"?|'[^']*'?|[^\s,;&"'}\]]+)""")
 _PAIR_NAMES = ("key", "name")
 # {"key": "OPENAI_KEY", "value": "..."} written out as text (JSON or a Python repr).
@@ -56,6 +57,11 @@ def looks_secret(name: object) -> bool:
     """Whether a value under ``name`` must be masked (see the module's rule)."""
     if not isinstance(name, str) or not name:
         return False
+    return _name_looks_secret(name)
+
+
+@lru_cache(maxsize=4096)  # the same few field names come back in every record
+def _name_looks_secret(name: str) -> bool:
     words = _words(name)
     if not words or words[-1] in _MEASURES:
         return False
@@ -133,9 +139,12 @@ def _quoted_mask(value: str) -> str:
 
 
 def _mask_patterns(text: str) -> str:
+    if "=" not in text and ":" not in text and " " not in text:
+        return text  # no pair and no "Bearer x" can be in it: most values end here, cheaply
     text = _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
-    text = _NAMED_VALUE.sub(lambda m: m.group("head") + _quoted_mask(m.group("value")) if looks_secret(m.group("name"))
-                            else m.group(0), text)
+    if "value" in text:
+        text = _NAMED_VALUE.sub(lambda m: m.group("head") + _quoted_mask(m.group("value"))
+                                if looks_secret(m.group("name")) else m.group(0), text)
 
     def pair(m: re.Match[str]) -> str:
         if not looks_secret(m.group("name").strip("\"'")):
