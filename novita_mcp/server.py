@@ -139,6 +139,8 @@ def build_server(
     server = MCPServer(SERVER_NAME, version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan,
                        log_level="WARNING", request_state_security=_request_state_security(settings), tools=tools)
     from novita_mcp.client_logs import install as install_client_logs
+    from novita_mcp.guard.redact import install_log_redaction
 
     install_client_logs(server)
+    install_log_redaction(s.get_secret_value() for s in (settings.api_key, settings.token_secret) if s is not None)
     return server

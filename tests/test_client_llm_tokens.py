@@ -37,3 +37,17 @@ def test_truncation_lands_exactly_on_the_limit_even_inside_a_long_word() -> None
     assert (text, used, cut) == ("extraord", 2, True)
     assert truncate_to_tokens("short one", 10) == ("short one", 3, False)
     assert count_tokens(truncate_to_tokens("a b c d e f", 4)[0]) == 4
+
+
+def test_completion_prompts_split_a_list_into_its_prompts_and_refuse_other_shapes() -> None:
+    import pytest
+
+    from novita_mcp.client.llm_tokens import completion_prompts
+
+    assert completion_prompts("one") == ["one"]
+    assert completion_prompts(["a", "b", "c"]) == ["a", "b", "c"]
+    (ids,) = completion_prompts([101, 2023, 99999])
+    assert count_tokens(ids) >= 3  # at least one token per id
+    for bad in ([], [[1, 2]], [1, "a"], {"text": "x"}, None, [True, False]):
+        with pytest.raises(ValueError):
+            completion_prompts(bad)

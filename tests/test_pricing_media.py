@@ -25,3 +25,17 @@ def test_per_second_and_per_character_units() -> None:
 def test_only_flux_is_public_and_every_estimate_says_so() -> None:
     assert [k for k, p in PRICES.items() if p.public] == ["flux-1-schnell"]
     assert "estimate" in basis("qwen-image") and "estimate" not in basis("flux-1-schnell", width=1, height=1, steps=1)
+
+
+def test_a_negative_quantity_is_refused_never_priced_below_zero() -> None:
+    import pytest
+
+    for quantities in ({"count": -1}, {"seconds": -10}, {"chars": -500}, {"width": -1024, "height": 1024, "steps": 4},
+                       {"width": 1024, "height": 1024, "steps": -4}, {"nsfw_images": -2}):
+        key = "flux-1-schnell" if "width" in quantities else ("kling-v2.1-t2v-master" if "seconds" in quantities else
+                                                              "minimax-speech-02-turbo" if "chars" in quantities
+                                                              else "txt2img")
+        with pytest.raises(ValueError):
+            price_usd(key, **quantities)
+    # Zero is a real count (Seedream may return no image; nothing is billed for it).
+    assert price_usd("seedream-4.0", count=0) == 0

@@ -20,8 +20,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["count_tokens", "message_tokens", "chat_prompt_tokens", "rerank_tokens", "truncate_to_tokens",
-           "PER_MESSAGE", "REPLY_PRIMING", "MEDIA_PART"]
+__all__ = ["count_tokens", "message_tokens", "chat_prompt_tokens", "completion_prompts", "rerank_tokens",
+           "truncate_to_tokens", "PER_MESSAGE", "REPLY_PRIMING", "MEDIA_PART"]
 
 PER_MESSAGE = 4
 REPLY_PRIMING = 2
@@ -71,6 +71,23 @@ def chat_prompt_tokens(messages: Iterable[Mapping[str, Any]], tools: list[Any] |
     if tools:
         total += count_tokens(json.dumps(tools, separators=(",", ":"), sort_keys=True))
     return total
+
+
+def completion_prompts(prompt: Any) -> list[str]:
+    """The prompts a completions request runs, as texts to count: one per string of a list.
+
+    ``prompt`` may be a string, a non-empty list of strings (each is its own prompt, answered
+    ``n`` times and billed for its own output) or a non-empty list of token ids (one prompt,
+    counted from its digits, never less than one token per id). Anything else is a
+    ``ValueError``, as the API refuses it.
+    """
+    if isinstance(prompt, str):
+        return [prompt]
+    if isinstance(prompt, list) and prompt and all(isinstance(p, str) for p in prompt):
+        return list(prompt)
+    if isinstance(prompt, list) and prompt and all(isinstance(p, int) and not isinstance(p, bool) for p in prompt):
+        return [" ".join(map(str, prompt))]
+    raise ValueError("prompt must be a string, an array of strings or an array of token ids")
 
 
 def rerank_tokens(query: str, documents: Iterable[str]) -> int:

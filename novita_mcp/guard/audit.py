@@ -1,32 +1,20 @@
-"""The audit log: one JSON line per guarded decision and per outcome, secrets redacted."""
+"""The audit log: one JSON line per guarded decision and per outcome, secrets redacted.
+
+Every field goes through ``redact`` (``novita_mcp.guard.redact``): values under secret-looking
+names are masked at any depth, the API key wherever it appears, long strings are trimmed.
+"""
 
 from __future__ import annotations
 
 import json
-import re
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from novita_mcp.guard.redact import redact
+
 __all__ = ["AuditLog", "redact"]
-
-_SECRET_KEYS = re.compile(r"(pass(word)?|secret|token|api[_-]?key|authorization|credential|private)", re.I)
-_MAX_STRING = 200
-
-
-def redact(value: Any, secrets: tuple[str, ...] = ()) -> Any:
-    """Arguments as they may be written down: secret fields masked, long strings trimmed."""
-    if isinstance(value, dict):
-        return {k: ("***" if _SECRET_KEYS.search(str(k)) else redact(v, secrets)) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [redact(v, secrets) for v in value]
-    if isinstance(value, str):
-        for secret in secrets:
-            if secret:
-                value = value.replace(secret, "***")
-        return value if len(value) <= _MAX_STRING else value[:_MAX_STRING] + f"…(+{len(value) - _MAX_STRING} chars)"
-    return value
 
 
 class AuditLog:
@@ -41,6 +29,7 @@ class AuditLog:
 
     def write(self, event: str, tool: str, **fields: Any) -> None:
         record = {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "event": event, "tool": tool}
+        # The field names here are the audit's own; what they hold is redacted at every depth.
         record.update({k: redact(v, self._secrets) for k, v in fields.items() if v is not None})
         line = json.dumps(record, default=str, ensure_ascii=False)
         with self._lock, self.path.open("a", encoding="utf-8") as fh:

@@ -35,18 +35,26 @@ DAYS_PER_MONTH = 30
 
 
 def product_price_usd(raw: int | str | Decimal) -> Decimal:
-    """A product price field (1/100000 USD) in dollars."""
+    """A product price field (1/100000 USD) in dollars; a price that is not a non-negative number
+    is a ``ValueError`` (read as 0 it would make the product look free)."""
     try:
-        return Decimal(str(raw or 0)) / PRODUCT_PRICE_PER_USD
+        value = Decimal(str(raw or 0))
     except ArithmeticError:
-        return Decimal(0)
+        raise ValueError(f"not a price: {raw!r}") from None
+    if not value.is_finite() or value < 0:
+        raise ValueError(f"not a price: {raw!r}")
+    return value / PRODUCT_PRICE_PER_USD
 
 
 def extra_rootfs_usd_per_hour(rootfs_gb: int) -> Decimal:
     """What the container disk above the free allowance costs per hour of running."""
+    if rootfs_gb < 0:
+        raise ValueError(f"a negative disk size ({rootfs_gb} GB) cannot be priced")
     extra = max(0, rootfs_gb - FREE_ROOTFS_GB)
     return Decimal(extra) * ROOTFS_USD_PER_GB_DAY / 24
 
 
 def network_storage_usd_per_month(size_gb: int) -> Decimal:
+    if size_gb < 0:
+        raise ValueError(f"a negative volume size ({size_gb} GB) cannot be priced")
     return Decimal(size_gb) * NETWORK_STORAGE_USD_PER_GB_DAY * DAYS_PER_MONTH

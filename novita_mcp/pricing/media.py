@@ -78,9 +78,22 @@ PRICES: dict[str, Price] = {
 }
 
 
+def _check_quantities(**quantities: float) -> None:
+    """A negative quantity would make a quote cheaper than the call: it is a bug, never a price."""
+    bad = {k: v for k, v in quantities.items() if v < 0}
+    if bad:
+        raise ValueError(f"negative quantities cannot be priced: {bad}")
+
+
 def price_usd(key: str, *, count: int = 1, seconds: float = 0, chars: int = 0, width: int = 0, height: int = 0,
               steps: int = 0, nsfw_images: int = 0) -> Decimal:
-    """What one request costs in USD (exact). ``nsfw_images``: images checked for NSFW content."""
+    """What one request costs in USD (exact). ``nsfw_images``: images checked for NSFW content.
+
+    Quantities are counts of what is produced or read (zero is allowed: a call that returned
+    nothing costs nothing); a negative one is a ``ValueError``.
+    """
+    _check_quantities(count=count, seconds=seconds, chars=chars, width=width, height=height, steps=steps,
+                      nsfw_images=nsfw_images)
     price = PRICES[key]
     if price.unit == "flux":
         amount = price.usd * width * height * steps / Decimal(1024 * 1024 * 4) * count

@@ -42,10 +42,14 @@ TRAINING_DEFAULT_STEPS = 1000
 
 def dedicated_hourly_usd(gpu_type: str, gpu_count: int, replicas: int) -> Decimal:
     """USD per hour of ``replicas`` active replicas of ``gpu_count`` GPUs each."""
+    if gpu_count < 0 or replicas < 0:
+        raise ValueError(f"negative GPUs ({gpu_count}) or replicas ({replicas}) cannot be priced")
     return DEDICATED_GPU_HOUR_USD[gpu_type] * gpu_count * replicas
 
 
 def training_usd(max_train_steps: int | None) -> Decimal:
-    """What one training task costs, charged at creation."""
+    """What one training task costs, charged at creation (unset: the steps a training runs by default)."""
+    if max_train_steps is not None and max_train_steps < 0:
+        raise ValueError(f"negative training steps ({max_train_steps}) cannot be priced")
     steps = TRAINING_DEFAULT_STEPS if not max_train_steps else max_train_steps
     return TRAINING_USD_PER_STEP * steps

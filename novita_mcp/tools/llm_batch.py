@@ -1,9 +1,11 @@
 """Toolset ``batch``: run many LLM requests as one batch (REFERENCE.md §4.6).
 
-``create_batch`` is billable. Its quote is computed on the server from the input lines: for
-each request, its prompt tokens (``novita_mcp.client.llm_tokens``) at the model's input price
-plus its ``max_tokens`` (or what the model may generate without one) at the output price, from
-the models list. Requests are charged as they finish, for the tokens really generated.
+``create_batch`` is billable. Its quote is computed on the server from the input lines, each
+checked as Novita checks it before anything is uploaded (``_batch_lines``): for each request,
+its prompt tokens (``novita_mcp.client.llm_tokens``) at the model's input price plus, for every
+answer it asks for (``n`` per prompt, each prompt of a list), its ``max_tokens`` (without one, the
+most the model writes in one answer) at the output price, from the models list. Requests are
+charged as they finish, for the tokens really generated.
 ``cancel_batch`` is destructive: requests not yet run are dropped.
 """
 
@@ -18,7 +20,6 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from novita_mcp.client.llm_batch import Batch
-from novita_mcp.client.llm_tokens import chat_prompt_tokens, count_tokens
 from novita_mcp.toolkit import (
     Context,
     Effect,
@@ -31,17 +32,18 @@ from novita_mcp.toolkit import (
     tool,
     usd,
 )
+from novita_mcp.tools._batch_lines import ENDPOINTS, MAX_LINES, Line, parse_lines, quote_lines
 from novita_mcp.tools._common import Page, page
-from novita_mcp.tools._llm_common import novita_call, resolve_model
+from novita_mcp.tools._llm_common import novita_call
 from novita_mcp.tools._polling import MaxWait, wait_until
 
 __all__ = ["TOOLSET", "MAX_BATCH_BYTES", "MAX_BATCH_LINES"]
 
 MAX_BATCH_BYTES = 5 * 1024 * 1024
-MAX_BATCH_LINES = 5000
+MAX_BATCH_LINES = MAX_LINES
 MAX_RESULT_BYTES = 20 * 1024 * 1024
 SNIPPET_CHARS = 1000
-ENDPOINTS = {"chat": "/v1/chat/completions", "completions": "/v1/completions"}
+KIND_OF = {path: kind for kind, path in ENDPOINTS.items()}
 BatchId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$",
                                description="The batch id, e.g. from create_batch or list_batches.")]
 
@@ -93,46 +95,15 @@ def _read_input(args: dict[str, Any]) -> bytes | None:
     return data
 
 
-def _lines(data: bytes, endpoint: str) -> list[dict[str, Any]]:
-    """Parsed requests; lines may omit ``method`` and ``url``, which are filled for ``endpoint``."""
-    out = []
-    for n, raw in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
-        if not raw.strip():
-            continue
-        try:
-            line = json.loads(raw)
-        except ValueError:
-            raise ToolError(f"Line {n} is not valid JSON. Nothing was sent.") from None
-        if not isinstance(line, dict) or not isinstance(line.get("body"), dict) or not line.get("custom_id"):
-            raise ToolError(f"Line {n} needs custom_id and body (the request object). Nothing was sent.")
-        if line.get("url", endpoint) != endpoint:
-            raise ToolError(f"Line {n} targets {line['url']}, but this batch runs {endpoint}. Nothing was sent.")
-        out.append({"custom_id": str(line["custom_id"]), "method": "POST", "url": endpoint, "body": line["body"]})
-    if not out:
-        raise ToolError("The input has no requests. Nothing was sent.")
-    if len(out) > MAX_BATCH_LINES:
-        raise ToolError(f"The input has {len(out):,} requests; at most {MAX_BATCH_LINES:,}. Nothing was sent.")
-    return out
+def _lines(data: bytes, endpoint: str) -> list[Line]:
+    """Checked requests (``_batch_lines``); lines may omit ``method`` and ``url``, which are filled in."""
+    return parse_lines(data, KIND_OF[endpoint])
 
 
-async def _quote(app: Services, lines: list[dict[str, Any]], kind: str) -> tuple[Decimal, int, int]:
-    total, prompt_sum, out_sum = Decimal(0), 0, 0
-    for n, line in enumerate(lines, start=1):
-        body = line["body"]
-        try:
-            model = await resolve_model(app, str(body.get("model") or ""), "chat")
-        except ToolError as exc:
-            raise ToolError(f"Request {line['custom_id']!r} (line {n}): {exc}") from None
-        if kind == "chat":
-            prompt = chat_prompt_tokens(body.get("messages") or [], body.get("tools"))
-        else:
-            raw = body.get("prompt")
-            prompt = sum(count_tokens(p) for p in (raw if isinstance(raw, list) else [str(raw or "")]))
-        max_tokens = body.get("max_tokens") or min(model.max_output_tokens, max(0, model.context_size - prompt))
-        runs = int(body.get("n") or 1)
-        total += model.cost_usd(prompt, int(max_tokens) * runs)
-        prompt_sum, out_sum = prompt_sum + prompt, out_sum + int(max_tokens) * runs
-    return total, prompt_sum, out_sum
+async def _quote(app: Services, lines: list[Line], kind: str) -> tuple[Decimal, int, int]:
+    """(USD, prompt tokens, most output tokens) of checked lines; see ``_batch_lines`` for the rules."""
+    quote = await quote_lines(app, lines, kind)  # type: ignore[arg-type]
+    return quote.usd, quote.prompt_tokens, quote.output_tokens
 
 
 async def _load(app: Services, args: dict[str, Any]) -> list[dict[str, Any]]:
