@@ -40,7 +40,7 @@ async def test_a_template_is_created_for_free_and_deleted_only_when_confirmed(ma
     assert created.structured_content["status"] == "done"  # free: no question asked
     assert got.structured_content["ports"] == ["7860/http"] and got.structured_content["envs"] == {"A": "1"}
     assert asked.structured_content["status"] == "confirmation_required"
-    assert f"template {template_id} 'sd'" in asked.structured_content["confirmation"]["target"]
+    assert f'template {template_id} "sd"' in asked.structured_content["confirmation"]["target"]
     assert official.is_error and "official" in official.content[0].text
     assert deleted.structured_content["status"] == "done"
     assert len(sandbox.state.requests_to(BASE + "/template/delete", method="POST")) == 1

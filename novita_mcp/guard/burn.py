@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from novita_mcp.guard.plan import shown, shown_id
 from novita_mcp.guard.policy import Burner
 from novita_mcp.pricing.gpu import extra_rootfs_usd_per_hour, product_price_usd
 
@@ -42,5 +43,5 @@ async def running_burners(client: NovitaClient) -> tuple[Burner, ...]:
             billing = "spot" if inst.billing == "spot" else "onDemand"
             price, units = gpu_prices.get((billing, inst.product_id), 0), inst.gpu_num
         rate = product_price_usd(price) * units + extra_rootfs_usd_per_hour(inst.rootfs_size)
-        burners.append(Burner(inst.id, f"instance {inst.id} '{inst.name}'", Decimal(rate)))
+        burners.append(Burner(inst.id, f"instance {shown_id(inst.id)} {shown(inst.name)}", Decimal(rate)))
     return tuple(burners)

@@ -59,6 +59,8 @@ class Guard:
         self._burners = burners
         self.clock = clock
         self.session = f"local:{uuid.uuid4().hex}"
+        # Uncertain reservations of this process that the plan knew how to check, by ledger entry.
+        self._finders: dict[str, Callable[[], Awaitable[str | None]]] = {}
 
     def __repr__(self) -> str:
         return f"Guard(mode={self.settings.confirm_mode}, ledger={self.ledger!r})"
@@ -92,6 +94,7 @@ class Guard:
 
     async def preview(self, tool: str, effects: frozenset[Effect], plan: Plan, session: str) -> Verdict:
         """What the policy says now, without reserving: decides whether to ask the user at all."""
+        await self.reconcile()
         balance, burners = await self._live(effects, plan)
         totals = self.ledger.totals(session, at=self.clock())
         return decide(self.settings, tool, effects, plan, SpendFacts(totals, balance, burners))
@@ -126,9 +129,28 @@ class Guard:
         if entry_id is not None:
             self.ledger.release(entry_id, at=self.clock())
 
-    def uncertain(self, entry_id: str | None, resource_id: str | None = None) -> None:
-        if entry_id is not None:
-            self.ledger.mark_uncertain(entry_id, resource_id=resource_id, at=self.clock())
+    def uncertain(self, entry_id: str | None, plan: Plan, resource_id: str | None = None) -> None:
+        """Keep counting a reservation whose outcome is unknown; remember how to find out, if the plan says."""
+        if entry_id is None:
+            return
+        self.ledger.mark_uncertain(entry_id, resource_id=resource_id, at=self.clock())
+        if plan.find is not None:
+            self._finders[entry_id] = plan.find
+
+    async def reconcile(self) -> None:
+        """Ask Novita about the calls whose outcome was unknown; settle or release what it can tell.
+
+        A check that fails leaves the entry uncertain (it keeps counting) for the next decision.
+        """
+        for entry_id, find in list(self._finders.items()):
+            try:
+                found = await find()
+            except Exception as exc:  # Novita unreachable, or anything else: still unknown
+                log.info("could not reconcile %s yet: %s", entry_id, type(exc).__name__)
+                continue
+            del self._finders[entry_id]
+            self.ledger.reconcile(entry_id, happened=found is not None, resource_id=found or None, at=self.clock())
+            self.audit.write("reconciled", "guard", entry=entry_id, happened=found is not None, resource_id=found)
 
     def end_recurring(self, resource_id: str) -> None:
         if self.ledger.end_recurring(resource_id, at=self.clock()):

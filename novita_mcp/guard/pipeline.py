@@ -263,7 +263,7 @@ def _failed(guard: Any, tool: str, plan: Plan, entry: str | None, run: Any, exc:
     """Settle and word a body that raised. Returns a result only when the action was done."""
     if isinstance(exc, KeyboardInterrupt | SystemExit) or (not isinstance(exc, Exception)):
         # Cancelled mid-call: we cannot know how far it got.
-        guard.uncertain(entry, run.resource_id)
+        guard.uncertain(entry, plan, run.resource_id)
         guard.audit.write("outcome", tool, status="unknown", reason="cancelled")
         raise exc
     if run.is_done:
@@ -285,7 +285,7 @@ def _failed(guard: Any, tool: str, plan: Plan, entry: str | None, run: Any, exc:
     if say.is_unknown_outcome(exc) or not isinstance(exc, NovitaError):
         if not isinstance(exc, NovitaError):
             log.error("%s failed inside novita-mcp", tool, exc_info=exc)
-        guard.uncertain(entry, run.resource_id)
+        guard.uncertain(entry, plan, run.resource_id)
         text = say.outcome_unknown(tool, plan, exc)
         guard.audit.write("outcome", tool, status="unknown", error=text)
         log.warning("%s: outcome unknown", tool)

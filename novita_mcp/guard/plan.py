@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -38,6 +39,10 @@ class Quote:
     amount_usd: Decimal
     basis: str
     recurring: Literal["hour", "month"] | None = None
+
+    def __post_init__(self) -> None:
+        if not Decimal(self.amount_usd).is_finite() or self.amount_usd < 0:
+            raise ValueError(f"a quote cannot be negative or undefined ({self.amount_usd}); {self.basis}")
 
     def describe(self) -> str:
         period = f" per {self.recurring}" if self.recurring else ""
@@ -76,6 +81,9 @@ class Plan:
     facts: Any = field(default=None, compare=False, repr=False)
     check: str | None = None
     ends: str | None = None  # a resource whose hourly charge stops counting once this call succeeds
+    # For an outcome that turns out unknown: asks Novita whether the action happened. Returns the
+    # resource id (or "" when there is none to name) if it did, None if it did not.
+    find: Callable[[], Awaitable[str | None]] | None = field(default=None, compare=False, repr=False)
 
     @property
     def amount_usd(self) -> Decimal:

@@ -67,10 +67,15 @@ def _session_cost(plan: Plan) -> Decimal:
 
 def _stop_hint(facts: SpendFacts) -> str:
     top = sorted(facts.burners or (), key=lambda b: b.hourly_usd, reverse=True)[:3]
-    if not top:
-        return ""
-    names = "; ".join(f"{b.label} at {usd(b.hourly_usd)}/h" for b in top)
-    return f" Running now: {names}. Stop or delete one of them first to make room."
+    live = {b.resource_id for b in facts.burners or ()}
+    in_flight = [rate for rid, rate in facts.totals.open_rates if rid is None or rid not in live]
+    parts = []
+    if top:
+        parts.append("running now: " + "; ".join(f"{b.label} at {usd(b.hourly_usd)}/h" for b in top))
+    if in_flight:
+        parts.append(f"{len(in_flight)} more started by this server and not listed by Novita yet "
+                     f"({usd(sum(in_flight, _ZERO))}/h)")
+    return (" - " + ", ".join(parts) + "; stop or delete one of them first to make room") if parts else ""
 
 
 def _caps(settings: Settings, plan: Plan, facts: SpendFacts) -> str | None:
@@ -99,7 +104,7 @@ def _caps(settings: Settings, plan: Plan, facts: SpendFacts) -> str | None:
         rate = facts.run_rate_usd()
         if rate + quote.hourly_usd > settings.max_hourly_usd:
             return (f"the account already burns {usd(rate)}/h and this adds {usd(quote.hourly_usd)}/h, over the hourly "
-                    f"cap {usd(settings.max_hourly_usd)}/h (NOVITA_MCP_MAX_HOURLY_USD).{_stop_hint(facts)}")
+                    f"cap {usd(settings.max_hourly_usd)}/h (NOVITA_MCP_MAX_HOURLY_USD){_stop_hint(facts)}")
     if facts.balance_usd is not None:
         available = facts.balance_usd - totals.inflight_usd
         needed = session_cost  # what is paid now, or the first hour of a recurring charge

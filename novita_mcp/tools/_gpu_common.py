@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
-from novita_mcp.client.errors import NovitaError
 from novita_mcp.client.gpu import BillingMethod
 from novita_mcp.client.gpu_models import CpuProduct, GpuProduct, Instance
 from novita_mcp.pricing.gpu import extra_rootfs_usd_per_hour, product_price_usd
@@ -30,7 +27,6 @@ __all__ = [
     "hourly_usd",
     "instance_hourly_usd",
     "label",
-    "novita_errors",
     "parse_ports",
 ]
 
@@ -48,15 +44,6 @@ BILLED_STATUSES = frozenset({"pulling", "running"})
 ACTIVE_STATUSES = frozenset({"toCreate", "creating", "pulling", "running", "toStart", "starting", "toRestart",
                              "restarting", "toReset", "resetting", "migrating"})
 _PORT = re.compile(r"^(\d{1,5})/(http|tcp)$")
-
-
-@asynccontextmanager
-async def novita_errors() -> AsyncIterator[None]:
-    """In plan functions (which run before the tool body): Novita errors become tool errors."""
-    try:
-        yield
-    except NovitaError as exc:
-        raise ToolError(f"{exc.describe()} Nothing was changed.") from None
 
 
 def label(inst: Instance) -> str:
@@ -80,8 +67,7 @@ def parse_ports(ports: list[str] | None) -> list[tuple[int, str]] | None:
 
 async def gpu_product(app: Services, product_id: str, billing: Billing = "on_demand",
                       cluster_id: str | None = None) -> GpuProduct:
-    async with novita_errors():
-        products = await app.client.gpu.products(billing_method=BILLING_WIRE[billing], cluster_id=cluster_id)
+    products = await app.client.gpu.products(billing_method=BILLING_WIRE[billing], cluster_id=cluster_id)
     for product in products:
         if product.id == product_id:
             return product
@@ -92,8 +78,7 @@ async def gpu_product(app: Services, product_id: str, billing: Billing = "on_dem
 
 
 async def cpu_product(app: Services, product_id: str, cluster_id: str | None = None) -> CpuProduct:
-    async with novita_errors():
-        products = await app.client.gpu.cpu_products(cluster_id=cluster_id)
+    products = await app.client.gpu.cpu_products(cluster_id=cluster_id)
     for product in products:
         if product.id == product_id:
             return product
@@ -118,8 +103,9 @@ async def instance_hourly_usd(app: Services, inst: Instance) -> tuple[Decimal, s
     billing: Billing = "spot" if inst.billing == "spot" else "on_demand"
     product = await gpu_product(app, inst.product_id, billing)
     price = product.spot_price if billing == "spot" else product.price
-    rate = hourly_usd(price, inst.gpu_num, inst.rootfs_size)
-    basis = f"{usd(product_price_usd(price))} per GPU-hour x {inst.gpu_num} ({product.name}, {billing})"
+    gpus = max(inst.gpu_num, 1)  # a GPU instance has at least one; a missing count must not price it at $0
+    rate = hourly_usd(price, gpus, inst.rootfs_size)
+    basis = f"{usd(product_price_usd(price))} per GPU-hour x {gpus} ({product.name}, {billing})"
     disk = extra_rootfs_usd_per_hour(inst.rootfs_size)
     if disk:
         basis += f" + {usd(disk)}/h for disk above the free 60 GB"

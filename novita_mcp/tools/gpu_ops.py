@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from novita_mcp.client.errors import NovitaError

@@ -33,7 +33,6 @@ from novita_mcp.tools._gpu_common import (
     hourly_usd,
     instance_hourly_usd,
     label,
-    novita_errors,
     parse_ports,
 )
 
@@ -77,8 +76,7 @@ class CreateSpec:
 async def _template(app: Services, template_id: str | None) -> Template | None:
     if not template_id:
         return None
-    async with novita_errors():
-        return await app.client.gpu.resources.get_template(template_id)
+    return await app.client.gpu.resources.get_template(template_id)
 
 
 async def resolve_create(
@@ -164,15 +162,19 @@ async def plan_create(app: Services, *, name: str, product_id: str, kind: str = 
     if billing == "monthly":
         details.append(f"Renews automatically every {months} month(s) at this price until turned off."
                        if auto_renew else "Does not renew automatically.")
+    async def find() -> str | None:
+        # An instance of that name means the create may well have happened: counting it is the safe error.
+        named = [i.id for i in await app.client.gpu.all_instances() if i.name == spec.name]
+        return named[-1] if named else None
+
     return Plan(action=f"Create a {spec.kind.upper()} instance ({spec.billing.replace('_', '-')})",
                 target=f"new instance {shown(spec.name)}: {size} in {where}", quote=spec.quote, gpus=spec.gpus,
                 details=tuple(details), facts=spec,
-                check=f"list_instances() for an instance named {shown(spec.name)}")
+                check=f"list_instances() for an instance named {shown(spec.name)}", find=find)
 
 
 async def fetch_instance(app: Services, instance_id: str) -> Instance:
-    async with novita_errors():
-        return await app.client.gpu.get_instance(instance_id)
+    return await app.client.gpu.get_instance(instance_id)
 
 
 def _target(inst: Instance) -> str:
@@ -192,8 +194,7 @@ def _already(inst: Instance, status: str, what: str) -> None:
 async def plan_start(app: Services, instance_id: str) -> Plan:
     inst = await fetch_instance(app, instance_id)
     _already(inst, "running", "start")
-    async with novita_errors():
-        rate, basis = await instance_hourly_usd(app, inst)
+    rate, basis = await instance_hourly_usd(app, inst)
     quote = Quote(rate, basis, "hour") if rate > 0 else Quote(Decimal(0), basis)
     return Plan(action="Start the instance", target=_target(inst), quote=quote, gpus=inst.gpu_num, facts=inst,
                 check=_check(inst))

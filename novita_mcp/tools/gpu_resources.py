@@ -9,7 +9,7 @@ they are audited, hidden in read-only mode and still run without asking.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field, SecretStr
@@ -25,14 +25,17 @@ from novita_mcp.toolkit import (
     Plan,
     Quote,
     Reply,
+    Run,
     Services,
     Toolset,
     services,
+    shown,
+    shown_id,
     tool,
     usd,
 )
 from novita_mcp.tools._common import MAX_LIMIT, Page, iso, page
-from novita_mcp.tools._gpu_common import PortSpec, novita_errors, parse_ports
+from novita_mcp.tools._gpu_common import PortSpec, parse_ports
 
 __all__ = ["TOOLSET", "get_template", "list_templates"]
 
@@ -101,9 +104,9 @@ async def _plan_free(action: str, target: str) -> Plan:
     return Plan(action=action, target=target, quote=FREE)
 
 
-async def plan_create_template(app: Services, args: dict[str, Any]) -> Plan:
-    parse_ports(args.get("ports"))
-    return await _plan_free("Create a private template", f"new template '{args['name']}' ({args['image']})")
+async def plan_create_template(app: Services, name: str, image: str, ports: list[str] | None = None) -> Plan:
+    parse_ports(ports)
+    return await _plan_free("Create a private template", f"new template {shown(name)} ({shown(image)})")
 
 
 @tool(title="Create a template", effects={Effect.BILLABLE}, plan=plan_create_template)
@@ -116,11 +119,14 @@ async def create_template(
     ports: Annotated[list[PortSpec] | None, Field(max_length=20, description="e.g. ['8000/http']")] = None,
     env: Annotated[dict[str, Annotated[str, Field(max_length=4095)]] | None, Field(max_length=100)] = None,
     readme: Annotated[str, Field(max_length=10_000)] = "",
+    *,
+    run: Run,
 ) -> Reply[Created]:
     """Save a private template (free) to start instances from later with create_instance(template_id=...)."""
     template_id = await services(ctx).client.gpu.resources.create_template(
         name=name, image=image, readme=readme, start_command=start_command, rootfs_size=rootfs_gb,
         ports=parse_ports(ports), envs=env)
+    run.done(resource_id=template_id)
     return Reply(Created(resource_id=template_id, name=name, detail=image),
                  f"Created template {template_id} '{name}'.", resource_id=template_id)
 
@@ -131,21 +137,21 @@ class Deleted(BaseModel):
     deleted: bool
 
 
-async def plan_delete_template(app: Services, args: dict[str, Any]) -> Plan:
-    async with novita_errors():
-        t = await app.client.gpu.resources.get_template(args["template_id"])
+async def plan_delete_template(app: Services, template_id: str) -> Plan:
+    t = await app.client.gpu.resources.get_template(template_id)
     if t.channel != "private":
         raise ToolError(f"Template {t.id} '{t.name}' is {t.channel}; only your private templates can be deleted. "
                         "Nothing was sent.")
-    return Plan(action="Delete a template", target=f"template {t.id} '{t.name}' ({t.image})",
-                irreversible="the template is deleted for good (instances created from it are not affected)")
+    return Plan(action="Delete a template", target=f"template {shown_id(t.id)} {shown(t.name)} ({shown(t.image)})",
+                irreversible="the template is deleted for good (instances created from it are not affected)",
+                facts=t, check=f"get_template(template_id='{t.id}')")
 
 
 @tool(title="Delete a template", effects={Effect.DESTRUCTIVE}, plan=plan_delete_template)
-async def delete_template(ctx: Context, template_id: ResourceId) -> Reply[Deleted]:
+async def delete_template(ctx: Context, template_id: ResourceId, *, run: Run) -> Reply[Deleted]:
     """Delete one of your private templates."""
     resources = services(ctx).client.gpu.resources
-    name = (await resources.get_template(template_id)).name
+    name = run.plan.facts.name
     await resources.delete_template(template_id)
     return Reply(Deleted(resource_id=template_id, name=name, deleted=True), f"Deleted template {template_id} '{name}'.",
                  resource_id=template_id)
@@ -176,13 +182,19 @@ async def list_network_storage(ctx: Context, limit: Limit = 20, offset: Offset =
     return Reply(Storages(storages=chunk, page=pg), "\n".join([f"{pg.total} volume(s).", *lines]))
 
 
-async def plan_create_storage(app: Services, args: dict[str, Any]) -> Plan:
-    size = int(args["size_gb"])
-    per_month = network_storage_usd_per_month(size)
-    quote = Quote(per_month, f"{size} GB x ${NETWORK_STORAGE_USD_PER_GB_DAY}/GB/day x 30 days, charged per second "
+async def plan_create_storage(app: Services, name: str, size_gb: int, cluster_id: str) -> Plan:
+    per_month = network_storage_usd_per_month(size_gb)
+    quote = Quote(per_month, f"{size_gb} GB x ${NETWORK_STORAGE_USD_PER_GB_DAY}/GB/day x 30 days, charged per second "
                              "until deleted", "month")
-    return Plan(action="Create network storage", target=f"new volume '{args['name']}' ({size} GB) in cluster "
-                                                         f"{args['cluster_id']}", quote=quote)
+
+    async def find() -> str | None:
+        named = [v.storage_id for v in (await app.client.gpu.resources.list_storages(page_size=100, name=name)).data
+                 if v.storage_name == name]
+        return named[-1] if named else None
+
+    return Plan(action="Create network storage",
+                target=f"new volume {shown(name)} ({size_gb} GB) in cluster {shown_id(cluster_id)}", quote=quote,
+                check=f"list_network_storage() for a volume named {shown(name)}", find=find)
 
 
 @tool(title="Create network storage", effects={Effect.BILLABLE}, plan=plan_create_storage)
@@ -192,11 +204,14 @@ async def create_network_storage(
     size_gb: Annotated[int, Field(ge=10, le=10_240, description="Size in GB (10-10240).")],
     cluster_id: Annotated[str, Field(min_length=1, max_length=64, description="A cluster with network storage "
                                                                               "(list_clusters).")],
+    *,
+    run: Run,
 ) -> Reply[StorageView]:
     """Create a network storage volume that instances in the same cluster can mount; billed until deleted."""
     resources = services(ctx).client.gpu.resources
     before = {s.storage_id for s in (await resources.list_storages(page_size=100)).data}
     await resources.create_storage(cluster_id=cluster_id, name=name, size_gb=size_gb)
+    run.done()
     after = (await resources.list_storages(page_size=100, name=name)).data
     made = next((s for s in after if s.storage_id not in before), None)
     view = StorageView(storage_id=made.storage_id if made else "", name=name, size_gb=size_gb,
@@ -206,23 +221,23 @@ async def create_network_storage(
                        f"{usd(view.usd_per_month)}/month).", resource_id=view.storage_id or None)
 
 
-async def plan_delete_storage(app: Services, args: dict[str, Any]) -> Plan:
-    async with novita_errors():
-        found = await app.client.gpu.resources.get_storage(args["storage_id"])
+async def plan_delete_storage(app: Services, storage_id: str) -> Plan:
+    found = await app.client.gpu.resources.get_storage(storage_id)
     if found is None:
-        raise ToolError(f"No network storage {args['storage_id']!r}; see list_network_storage. Nothing was sent.")
+        raise ToolError(f"No network storage {shown(storage_id)}; see list_network_storage. Nothing was sent.")
     return Plan(action="Delete network storage",
-                target=f"volume {found.storage_id} '{found.storage_name}' ({found.storage_size} GB, {found.cluster_name})",
-                irreversible="every file on the volume is deleted for good")
+                target=f"volume {shown_id(found.storage_id)} {shown(found.storage_name)} ({found.storage_size} GB, "
+                       f"{shown(found.cluster_name)})",
+                irreversible="every file on the volume is deleted for good", facts=found,
+                check="list_network_storage()")
 
 
 @tool(title="Delete network storage", effects={Effect.DESTRUCTIVE}, plan=plan_delete_storage)
-async def delete_network_storage(ctx: Context, storage_id: ResourceId) -> Reply[Deleted]:
+async def delete_network_storage(ctx: Context, storage_id: ResourceId, *, run: Run) -> Reply[Deleted]:
     """Delete a network storage volume and its files (not possible while an instance mounts it)."""
     resources = services(ctx).client.gpu.resources
-    found = await resources.get_storage(storage_id)
     await resources.delete_storage(storage_id)
-    name = found.storage_name if found else ""
+    name = run.plan.facts.storage_name
     return Reply(Deleted(resource_id=storage_id, name=name, deleted=True),
                  f"Deleted network storage {storage_id} '{name}'.", resource_id=storage_id)
 
@@ -246,8 +261,8 @@ async def list_registry_auths(ctx: Context) -> Reply[RegistryAuths]:
     return Reply(RegistryAuths(credentials=items[:MAX_LIMIT]), text)
 
 
-async def plan_create_auth(app: Services, args: dict[str, Any]) -> Plan:
-    return await _plan_free("Save registry credentials", f"{args['username']}@{args['registry']}")
+async def plan_create_auth(app: Services, registry: str, username: str) -> Plan:
+    return await _plan_free("Save registry credentials", f"{shown(username)} at {shown(registry)}")
 
 
 @tool(title="Save registry credentials", effects={Effect.BILLABLE}, plan=plan_create_auth)
@@ -257,24 +272,27 @@ async def create_registry_auth(
     username: Annotated[str, Field(min_length=1, max_length=255)],
     password: Annotated[SecretStr, Field(min_length=1, max_length=4096, description="Password or access token; "
                                                                                    "never echoed back.")],
+    *,
+    run: Run,
 ) -> Reply[RegistryAuthView]:
     """Save credentials for a private container registry; use the returned auth_id in create_instance."""
     resources = services(ctx).client.gpu.resources
     before = {a.id for a in await resources.registry_auths()}
     await resources.save_registry_auth(registry=registry, username=username, password=password)
+    run.done()
     made = next((a for a in await resources.registry_auths() if a.id not in before), None)
     view = RegistryAuthView(auth_id=made.id if made else "", registry=registry, username=username)
     return Reply(view, f"Saved credentials {view.auth_id} for {username}@{registry} (password not shown).",
                  resource_id=view.auth_id or None)
 
 
-async def plan_delete_auth(app: Services, args: dict[str, Any]) -> Plan:
-    async with novita_errors():
-        auths = await app.client.gpu.resources.registry_auths()
-    found = next((a for a in auths if a.id == args["auth_id"]), None)
+async def plan_delete_auth(app: Services, auth_id: str) -> Plan:
+    auths = await app.client.gpu.resources.registry_auths()
+    found = next((a for a in auths if a.id == auth_id), None)
     if found is None:
-        raise ToolError(f"No registry credentials {args['auth_id']!r}; see list_registry_auths. Nothing was sent.")
-    return Plan(action="Delete registry credentials", target=f"credentials {found.id} ({found.username}@{found.name})",
+        raise ToolError(f"No registry credentials {shown(auth_id)}; see list_registry_auths. Nothing was sent.")
+    return Plan(action="Delete registry credentials",
+                target=f"credentials {shown_id(found.id)} ({shown(found.username)} at {shown(found.name)})",
                 irreversible="instances can no longer pull private images with these credentials")
 
 
