@@ -71,7 +71,7 @@ async def test_the_endpoint_story_create_wait_chat_scale_delete(server, sandbox)
 
         scale_view, scaled = await confirmed(client, "scale_dedicated_endpoint",
                                              {"endpoint_id": endpoint["id"], "min_replicas": 2})
-        assert scale_view["cost_usd"] == "4.80" and scale_view["action"] == "scale a dedicated endpoint up"
+        assert scale_view["cost_usd"] == "4.80" and scale_view["action"] == "Scale a dedicated endpoint up"
         assert (scaled["min_replicas"], scaled["starting_replicas"]) == (2, 1)
 
     ask = elicitation("accept")

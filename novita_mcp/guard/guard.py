@@ -152,8 +152,8 @@ class Guard:
             self.ledger.reconcile(entry_id, happened=found is not None, resource_id=found or None, at=self.clock())
             self.audit.write("reconciled", "guard", entry=entry_id, happened=found is not None, resource_id=found)
 
-    def end_recurring(self, resource_id: str) -> None:
-        if self.ledger.end_recurring(resource_id, at=self.clock()):
+    def end_recurring(self, resource_id: str, keep: str | None = None) -> None:
+        if self.ledger.end_recurring(resource_id, at=self.clock(), keep=keep):
             log.info("hourly charge of %s no longer counts against the budgets", resource_id)
 
     # --- tokens -------------------------------------------------------------------------

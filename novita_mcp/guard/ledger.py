@@ -144,8 +144,9 @@ class SpendLedger(Protocol):
 
     def mark_uncertain(self, entry_id: str, *, resource_id: str | None, at: float) -> None: ...
 
-    def end_recurring(self, resource_id: str, *, at: float) -> int:
-        """A resource stopped or was deleted: its hourly charge stops counting from ``at``."""
+    def end_recurring(self, resource_id: str, *, at: float, keep: str | None = None) -> int:
+        """A resource stopped, was deleted or re-priced: its hourly charges stop counting from ``at``
+        (all but the entry ``keep``, the new rate of a re-priced resource)."""
         ...
 
     def totals(self, session: str, *, at: float) -> Totals: ...
@@ -252,9 +253,9 @@ class SQLiteLedger:
         self._update("UPDATE reservations SET state='uncertain', resource_id=COALESCE(?, resource_id), updated_at=? "
                      "WHERE id=?", (resource_id, at, entry_id))
 
-    def end_recurring(self, resource_id: str, *, at: float) -> int:
+    def end_recurring(self, resource_id: str, *, at: float, keep: str | None = None) -> int:
         return self._update("UPDATE reservations SET ended_at=?, updated_at=? WHERE resource_id=? AND ended_at IS NULL "
-                            "AND hourly_usd != '0'", (at, at, resource_id))
+                            "AND hourly_usd != '0' AND id != ?", (at, at, resource_id, keep or ""))
 
     def totals(self, session: str, *, at: float) -> Totals:
         with self._lock:

@@ -206,7 +206,7 @@ def guarded_function(spec: Any, tool_params: list[inspect.Parameter], output: ty
         if not run.is_done or charged is not None or reply.resource_id != run.resource_id:
             guard.settle(entry, charged_usd=charged, resource_id=reply.resource_id or run.resource_id)
         if plan.ends:
-            guard.end_recurring(plan.ends)
+            guard.end_recurring(plan.ends, keep=entry)
         guard.audit.write("outcome", tool, status="done", resource_id=reply.resource_id, charged_usd=charged,
                           quote=quote_record(plan))
         structured = {"status": "done", "result": reply.data.model_dump(mode="json"), "confirmation": None,
@@ -268,7 +268,7 @@ def _failed(guard: Any, tool: str, plan: Plan, entry: str | None, run: Any, exc:
         raise exc
     if run.is_done:
         if plan.ends:
-            guard.end_recurring(plan.ends)
+            guard.end_recurring(plan.ends, keep=entry)
         note = say.partial(tool, plan, run.resource_id, exc)
         if not isinstance(exc, ToolError | NovitaError):
             log.error("%s: reading after the action failed", tool, exc_info=exc)

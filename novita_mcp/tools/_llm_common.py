@@ -3,29 +3,19 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import TypeVar
 
 from mcp.server.mcpserver.exceptions import ToolError
 
-from novita_mcp.client.errors import NovitaError
 from novita_mcp.client.llm import LLMModel
 from novita_mcp.toolkit import Services
 
-__all__ = ["catalogue", "resolve_model", "novita_call", "per_m", "CATALOGUE_TTL_SECONDS"]
+__all__ = ["catalogue", "resolve_model", "per_m", "CATALOGUE_TTL_SECONDS"]
 
 T = TypeVar("T")
 CATALOGUE_TTL_SECONDS = 600.0
 _CACHE_KEY = "llm_models"
-
-
-async def novita_call(call: Callable[[], Awaitable[T]]) -> T:
-    """Run a Novita call from a plan function, where errors are not mapped for us."""
-    try:
-        return await call()
-    except NovitaError as exc:
-        raise ToolError(exc.describe()) from None
 
 
 async def catalogue(app: Services) -> list[LLMModel]:
@@ -37,7 +27,7 @@ async def catalogue(app: Services) -> list[LLMModel]:
     cached: tuple[float, list[LLMModel]] | None = app.extras.get(_CACHE_KEY)
     if cached is not None and now - cached[0] < CATALOGUE_TTL_SECONDS:
         return cached[1]
-    models = await novita_call(app.client.llm.models)
+    models = await app.client.llm.models()
     app.extras[_CACHE_KEY] = (now, models)
     return models
 

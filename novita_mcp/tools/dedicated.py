@@ -11,7 +11,7 @@ client at ``NOVITA_DEDICATED_BASE_URL`` + ``/v1`` with ``model`` = the routing k
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Literal, get_args
 
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
@@ -28,9 +28,12 @@ from novita_mcp.toolkit import (
     Plan,
     Quote,
     Reply,
+    Run,
     Services,
     Toolset,
     services,
+    shown,
+    shown_id,
     tool,
     usd,
 )
@@ -159,9 +162,10 @@ async def wait_for_dedicated_endpoint(ctx: Context, endpoint_id: EndpointId,
 
 
 # --- create / scale / delete ----------------------------------------------------------------------
-async def plan_create(app: Services, args: dict[str, Any]) -> Plan:
-    model, flavor, gpu_type, count = args["model_name"], args.get("flavor", "base"), args["gpu_type"], args["gpu_count"]
-    lo, hi = int(args.get("min_replicas", 1)), int(args.get("max_replicas", 2))
+async def plan_create(app: Services, name: str, model_name: str, gpu_type: str, gpu_count: int,
+                      flavor: str = "base", min_replicas: int = 1, max_replicas: int = 2,
+                      region: str | None = None) -> Plan:
+    model, count, lo, hi = model_name, gpu_count, min_replicas, max_replicas
     if hi < lo:
         raise ToolError(f"max_replicas ({hi}) must be at least min_replicas ({lo}). Nothing was created.")
     templates = await app.client.dedicated.templates()
@@ -169,14 +173,20 @@ async def plan_create(app: Services, args: dict[str, Any]) -> Plan:
                for t in templates):
         offers = [f"{t.flavor_name} {t.gpu_count} x {t.gpu_type}" for t in templates if t.model_name == model]
         hint = f"For {model}: {'; '.join(offers)}." if offers else "See list_dedicated_templates for the models."
-        raise ToolError(f"No template offers {model} [{flavor}] on {count} x {gpu_type}. {hint} Nothing was created.")
+        raise ToolError(f"No template offers {shown(model)} [{flavor}] on {count} x {gpu_type}. {hint} Nothing was "
+                        "created.")
+
+    async def find() -> str | None:
+        named = [e.id for e in await app.client.dedicated.list() if e.name == name]
+        return named[-1] if named else None
+
     return Plan(
-        action="create a dedicated endpoint",
-        target=f"dedicated endpoint {args['name']!r} serving {model} [{flavor}] in {args.get('region') or 'eu-north1'}",
+        action="Create a dedicated endpoint",
+        target=f"dedicated endpoint {shown(name)} serving {shown(model)} [{flavor}] in {region or 'eu-north1'}",
         quote=Quote(dedicated_hourly_usd(gpu_type, count, lo),
                     f"{lo} replica(s) x {count} {gpu_type} x {usd(DEDICATED_GPU_HOUR_USD[gpu_type])}/GPU-hour, billed "
                     f"per active GPU-minute (start-up excluded); up to {hi} replica(s) under load", "hour"),
-        gpus=count * hi,
+        gpus=count * hi, check=f"list_dedicated_endpoints() for an endpoint named {shown(name)}", find=find,
     )
 
 
@@ -206,25 +216,29 @@ async def create_dedicated_endpoint(
     return Reply(view, text, resource_id=ep.id)
 
 
-async def plan_scale(app: Services, args: dict[str, Any]) -> Plan:
-    if args.get("min_replicas") is None and args.get("max_replicas") is None:
+async def plan_scale(app: Services, endpoint_id: str, min_replicas: int | None = None,
+                     max_replicas: int | None = None) -> Plan:
+    if min_replicas is None and max_replicas is None:
         raise ToolError("Nothing to change: give min_replicas and/or max_replicas.")
-    ep = await app.client.dedicated.get(str(args["endpoint_id"]))
+    ep = await app.client.dedicated.get(endpoint_id)
     old_lo, old_hi = ep.scaling.min_replicas, ep.scaling.max_replicas
-    lo = old_lo if args.get("min_replicas") is None else int(args["min_replicas"])
-    hi = old_hi if args.get("max_replicas") is None else int(args["max_replicas"])
+    lo = old_lo if min_replicas is None else min_replicas
+    hi = old_hi if max_replicas is None else max_replicas
     if hi < lo:
         raise ToolError(f"max_replicas ({hi}) must be at least min_replicas ({lo}). Nothing was changed.")
     if ep.gpu_type not in DEDICATED_GPU_HOUR_USD:
         raise ToolError(f"No price is known for GPU type {ep.gpu_type!r}; nothing was changed.")
+    gpus = max(ep.gpu_count, 1)  # a missing count must not price the endpoint at $0
+    # The quote is the endpoint's whole new rate; it replaces the old one in the ledger (ends=).
     return Plan(
-        action="scale a dedicated endpoint" + (" up" if lo > old_lo else ""),
-        target=f"dedicated endpoint {ep.name} ({ep.id})",
-        quote=Quote(dedicated_hourly_usd(ep.gpu_type, ep.gpu_count, lo),
-                    f"{lo} replica(s) (was {old_lo}) x {ep.gpu_count} {ep.gpu_type} x "
+        action="Scale a dedicated endpoint" + (" up" if lo > old_lo else ""),
+        target=f"dedicated endpoint {shown(ep.name)} ({shown_id(ep.id)})",
+        quote=Quote(dedicated_hourly_usd(ep.gpu_type, gpus, lo),
+                    f"{lo} replica(s) (was {old_lo}) x {gpus} {ep.gpu_type} x "
                     f"{usd(DEDICATED_GPU_HOUR_USD[ep.gpu_type])}/GPU-hour", "hour"),
-        gpus=ep.gpu_count * hi,
+        gpus=gpus * hi,
         details=(f"Replicas: min {old_lo} -> {lo}, max {old_hi} -> {hi}.",),
+        facts=ep, check=f"get_dedicated_endpoint(endpoint_id='{ep.id}')", ends=ep.id,
     )
 
 
@@ -234,12 +248,14 @@ async def scale_dedicated_endpoint(
     endpoint_id: EndpointId,
     min_replicas: Annotated[int | None, Field(ge=0, le=10, description="New always-running replicas.")] = None,
     max_replicas: Annotated[int | None, Field(ge=1, le=10, description="New most replicas.")] = None,
+    *,
+    run: Run,
 ) -> Reply[EndpointView]:
     """Change how many replicas a dedicated endpoint keeps; new replicas take 10-15 minutes to start.
 
     The user confirms the new hourly price first."""
     client = services(ctx).client
-    current = await client.dedicated.get(endpoint_id)
+    current = run.plan.facts
     lo = current.scaling.min_replicas if min_replicas is None else min_replicas
     hi = current.scaling.max_replicas if max_replicas is None else max_replicas
     ep = await client.dedicated.update(endpoint_id, scaling={"min_replicas": lo, "max_replicas": hi})
@@ -247,13 +263,15 @@ async def scale_dedicated_endpoint(
     return Reply(view, f"Scaled: {_line(view)}.", resource_id=endpoint_id)
 
 
-async def plan_delete(app: Services, args: dict[str, Any]) -> Plan:
-    ep = await app.client.dedicated.get(str(args["endpoint_id"]))
+async def plan_delete(app: Services, endpoint_id: str) -> Plan:
+    ep = await app.client.dedicated.get(endpoint_id)
     return Plan(
-        action="delete a dedicated endpoint",
-        target=f"dedicated endpoint {ep.name} ({ep.id}) serving {ep.model_name}, routing key {ep.routing_key}",
+        action="Delete a dedicated endpoint",
+        target=f"dedicated endpoint {shown(ep.name)} ({shown_id(ep.id)}) serving {shown(ep.model_name)}, routing key "
+               f"{shown(ep.routing_key)}",
         irreversible=f"its {ep.replicas.active + ep.replicas.starting} reserved replica(s) are released and the "
-                     "routing key stops answering; the endpoint is deleted permanently and cannot be undone.",
+                     "routing key stops answering; the endpoint is deleted permanently and cannot be undone",
+        check="list_dedicated_endpoints()", ends=ep.id,
     )
 
 

@@ -23,9 +23,11 @@ from novita_mcp.toolkit import (
     Plan,
     Quote,
     Reply,
+    Run,
     Services,
     Toolset,
     services,
+    shown,
     tool,
     usd,
 )
@@ -172,21 +174,25 @@ async def _chat_model(app: Services, args: dict[str, Any]) -> tuple[LLMModel, li
     return model, messages, prompt_tokens
 
 
-async def plan_chat(app: Services, args: dict[str, Any]) -> Plan:
-    model_name, max_tokens = args["model"], int(args["max_tokens"])
-    if args.get("dedicated"):
-        _messages(args)
+async def plan_chat(app: Services, prompt: str = "", messages: list[MessageArg] | None = None, system: str = "",
+                    model: str = DEFAULT_CHAT_MODEL, max_tokens: int = 1024, dedicated: bool = False) -> Plan:
+    """Facts for the body: (the priced model or None on a dedicated endpoint, the messages to send)."""
+    args = {"prompt": prompt, "messages": [m.model_dump() for m in messages] if messages else None,
+            "system": system, "model": model, "max_tokens": max_tokens}
+    if dedicated:
+        msgs = _messages(args)
         base = app.settings.resolved_dedicated_base_url
-        return Plan(action=f"Chat completion on dedicated endpoint {model_name} (up to {max_tokens} tokens)",
-                    target=f"{base}/v1/chat/completions, routing key {model_name}",
+        return Plan(action=f"Chat completion on dedicated endpoint {shown(model)} (up to {max_tokens} tokens)",
+                    target=f"{base}/v1/chat/completions, routing key {shown(model)}",
                     quote=Quote(Decimal(0), "dedicated endpoints are billed per GPU-minute while they run, not per "
-                                "token; this call adds no token charge"))
-    model, _, prompt_tokens = await _chat_model(app, args)
-    quote = model.cost_usd(prompt_tokens, max_tokens)
-    basis = (f"{prompt_tokens:,} prompt tokens x {per_m(model.input_usd_per_m)} + up to {max_tokens:,} output "
-             f"tokens x {per_m(model.output_usd_per_m)}; the charge counts only the tokens generated")
-    return Plan(action=f"Chat completion with {model.id} (up to {max_tokens:,} output tokens)", target=model.id,
-                quote=Quote(quote, basis))
+                                "token; this call adds no token charge"), facts=(None, msgs))
+    spec, msgs, prompt_tokens = await _chat_model(app, args)
+    quote = spec.cost_usd(prompt_tokens, max_tokens)
+    basis = (f"{prompt_tokens:,} prompt tokens x {per_m(spec.input_usd_per_m)} + up to {max_tokens:,} output "
+             f"tokens x {per_m(spec.output_usd_per_m)}; the charge counts only the tokens generated")
+    return Plan(action=f"Chat completion with {shown(spec.id)} (up to {max_tokens:,} output tokens)",
+                target=shown(spec.id), quote=Quote(quote, basis), facts=(spec, msgs),
+                check="list_bills for today's LLM charges")
 
 
 async def _generate(ctx: Context, model: str, messages: list[dict[str, str]], max_tokens: int,
@@ -227,6 +233,8 @@ async def chat(
     dedicated: Annotated[bool, Field(description=(
         "True: model is a dedicated endpoint's routing key and the call goes to the dedicated base URL "
         "(billed per GPU-minute, no token charge)."))] = False,
+    *,
+    run: Run,
 ) -> Reply[ChatAnswer]:
     """Ask a Novita LLM and get its answer, finish reason, token usage and the actual cost in USD.
 
@@ -234,19 +242,13 @@ async def chat(
     max_tokens on a pricey model) ask the user first. Long answers stream and report progress.
     """
     app = services(ctx)
-    args = {"prompt": prompt, "messages": [m.model_dump() for m in messages] if messages else None,
-            "system": system, "model": model, "max_tokens": max_tokens}
+    spec, msgs = run.plan.facts
     options: dict[str, Any] = {}
     if temperature is not None:
         options["temperature"] = temperature
     if json_mode:
         options["response_format"] = {"type": "json_object"}
-    if dedicated:
-        msgs, spec = _messages(args), None
-        base_url: str | None = app.settings.resolved_dedicated_base_url
-    else:
-        spec, msgs, _ = await _chat_model(app, args)
-        base_url = None
+    base_url = app.settings.resolved_dedicated_base_url if dedicated else None
     result, streamed = await _generate(ctx, model, msgs, max_tokens, options, base_url)
     content = result.message.content or ""
     usage = result.usage
@@ -277,12 +279,12 @@ async def chat(
         notes.append("cut at max_tokens: raise max_tokens for a longer answer")
     if json_mode and parsed is None:
         notes.append("the answer is not valid JSON" if len(content) <= MAX_JSON_CHARS else "answer too long to parse")
-    shown = content
+    visible = content
     if len(content) > MAX_TEXT_CHARS:
-        shown = content[:MAX_TEXT_CHARS] + "…"
+        visible = content[:MAX_TEXT_CHARS] + "…"
         notes.append(f"showing {MAX_TEXT_CHARS:,} of {len(content):,} characters" +
                      (f"; whole answer in {saved}" if saved else "; more in the structured result"))
-    return Reply(data, f"{shown}\n\n[{'; '.join(notes)}]", charged_usd=cost)
+    return Reply(data, f"{visible}\n\n[{'; '.join(notes)}]", charged_usd=cost)
 
 TOOLSET = Toolset(
     id="llm",

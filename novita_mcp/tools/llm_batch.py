@@ -26,15 +26,17 @@ from novita_mcp.toolkit import (
     Plan,
     Quote,
     Reply,
+    Run,
     Services,
     Toolset,
     services,
+    shown,
+    shown_id,
     tool,
     usd,
 )
 from novita_mcp.tools._batch_lines import ENDPOINTS, MAX_LINES, Line, parse_lines, quote_lines
 from novita_mcp.tools._common import Page, page
-from novita_mcp.tools._llm_common import novita_call
 from novita_mcp.tools._polling import MaxWait, wait_until
 
 __all__ = ["TOOLSET", "MAX_BATCH_BYTES", "MAX_BATCH_LINES"]
@@ -111,18 +113,20 @@ async def _load(app: Services, args: dict[str, Any]) -> list[dict[str, Any]]:
     data = _read_input(args)
     if data is None:
         file_id = args["input_file_id"]
-        data = await novita_call(lambda: app.client.llm.batch.file_content(file_id, max_bytes=MAX_BATCH_BYTES))
+        data = await app.client.llm.batch.file_content(file_id, max_bytes=MAX_BATCH_BYTES)
     return _lines(data, endpoint)
 
 
-async def plan_create_batch(app: Services, args: dict[str, Any]) -> Plan:
-    lines = await _load(app, args)
-    kind = args.get("endpoint") or "chat"
-    amount, prompt, out = await _quote(app, lines, kind)
-    source = args.get("input_file_id") or args.get("path") or "the given JSONL text"
-    return Plan(action=f"Run a batch of {len(lines):,} {kind} request(s) (48 h window)", target=str(source),
+async def plan_create_batch(app: Services, jsonl: str = "", path: str | None = None,
+                            input_file_id: str | None = None, endpoint: str = "chat") -> Plan:
+    """Facts for the body: the checked lines and their quote, so the input is read and priced once."""
+    lines = await _load(app, {"jsonl": jsonl, "path": path, "input_file_id": input_file_id, "endpoint": endpoint})
+    amount, prompt, out = await _quote(app, lines, endpoint)
+    source = shown_id(input_file_id) if input_file_id else shown(path) if path else "the given JSONL text"
+    return Plan(action=f"Run a batch of {len(lines):,} {endpoint} request(s) (48 h window)", target=source,
                 quote=Quote(amount, f"{prompt:,} prompt tokens + up to {out:,} output tokens over {len(lines):,} "
-                            "request(s), each at its model's per-token prices; charged per request as it finishes"))
+                            "request(s), each at its model's per-token prices; charged per request as it finishes"),
+                facts=(lines, amount), check="list_batches()")
 
 
 class CreatedBatch(BaseModel):
@@ -141,6 +145,8 @@ async def create_batch(
     path: Annotated[str | None, Field(max_length=1000, description="Or: a local .jsonl file (at most 5 MB).")] = None,
     input_file_id: Annotated[str | None, Field(max_length=100, description="Or: an already uploaded file id.")] = None,
     endpoint: Annotated[Literal["chat", "completions"], Field(description="What every line calls.")] = "chat",
+    *,
+    run: Run,
 ) -> Reply[CreatedBatch]:
     """Run many chat (or completion) requests as one asynchronous batch, finished within 48 hours.
 
@@ -148,9 +154,7 @@ async def create_batch(
     get_batch_results. Billable: quoted from every line's tokens and max_tokens.
     """
     app = services(ctx)
-    args = {"jsonl": jsonl, "path": path, "input_file_id": input_file_id, "endpoint": endpoint}
-    lines = await _load(app, args)
-    quoted = (await _quote(app, lines, endpoint))[0]
+    lines, quoted = run.plan.facts
     file_id = input_file_id
     if file_id is None:
         content = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines).encode()
@@ -252,16 +256,16 @@ async def get_batch_results(
 
 
 # --- cancel ---------------------------------------------------------------------------------
-async def plan_cancel_batch(app: Services, args: dict[str, Any]) -> Plan:
-    batch_id = args["batch_id"]
-    batch = await novita_call(lambda: app.client.llm.batch.get(batch_id))
+async def plan_cancel_batch(app: Services, batch_id: str) -> Plan:
+    batch = await app.client.llm.batch.get(batch_id)
     if batch.finished or batch.status == "CANCELLING":
         raise ToolError(f"Batch {batch_id} is {batch.status}; there is nothing to cancel.")
     c = batch.request_counts
     left = c.total - c.completed - c.failed
-    return Plan(action=f"Cancel batch {batch_id} ({batch.status}, {c.completed}/{c.total} done)", target=batch_id,
+    return Plan(action=f"Cancel batch {shown_id(batch_id)} ({shown(batch.status)}, {c.completed}/{c.total} done)",
+                target=shown_id(batch_id),
                 irreversible=f"the {left} request(s) not yet run are dropped and cannot be resumed; finished ones "
-                             "stay billed")
+                             "stay billed", check=f"get_batch(batch_id='{batch_id}')")
 
 
 @tool(title="Cancel an LLM batch", effects={Effect.DESTRUCTIVE}, plan=plan_cancel_batch)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
@@ -22,8 +22,10 @@ from novita_mcp.toolkit import (
     Plan,
     Quote,
     Reply,
+    Run,
     Services,
     services,
+    shown,
     tool,
     usd,
 )
@@ -36,16 +38,17 @@ PREVIEW_VALUES = 6
 MAX_SIMILARITY_INPUTS = 16
 
 
-async def plan_embed(app: Services, args: dict[str, Any]) -> Plan:
-    model = await resolve_model(app, args["model"], "embedding")
-    counts = [count_tokens(t) for t in args["inputs"]]
+async def plan_embed(app: Services, inputs: list[str], model: str = "baai/bge-m3") -> Plan:
+    spec = await resolve_model(app, model, "embedding")
+    counts = [count_tokens(t) for t in inputs]
     for i, n in enumerate(counts):
-        if model.context_size and n > model.context_size:
-            raise ToolError(f"inputs[{i}] has ~{n:,} tokens; {model.id} reads at most {model.context_size:,}. "
+        if spec.context_size and n > spec.context_size:
+            raise ToolError(f"inputs[{i}] has ~{n:,} tokens; {spec.id} reads at most {spec.context_size:,}. "
                             "Split it. Nothing was sent.")
     total = sum(counts)
-    return Plan(action=f"Embed {len(counts)} text(s) with {model.id}", target=model.id,
-                quote=Quote(model.cost_usd(total), f"{total:,} input tokens x {per_m(model.input_usd_per_m)}"))
+    return Plan(action=f"Embed {len(counts)} text(s) with {shown(spec.id)}", target=shown(spec.id),
+                quote=Quote(spec.cost_usd(total), f"{total:,} input tokens x {per_m(spec.input_usd_per_m)}"),
+                facts=spec, check="list_bills for today's LLM charges")
 
 
 class Embedded(BaseModel):
@@ -81,6 +84,8 @@ async def embed(
                                 max_length=200)] = "baai/bge-m3",
     include_vectors: Annotated[bool, Field(description=(
         f"Return full vectors inline (up to {MAX_INLINE_FLOATS} numbers in all; the rest get previews)."))] = False,
+    *,
+    run: Run,
 ) -> Reply[EmbedResult]:
     """Turn texts into embedding vectors; returns their pairwise cosine similarity, previews and the cost.
 
@@ -88,7 +93,7 @@ async def embed(
     also saved to a JSON file.
     """
     app = services(ctx)
-    spec = await resolve_model(app, model, "embedding")
+    spec = run.plan.facts
     result = await app.client.llm.embeddings(model, inputs)
     vectors = [item.embedding for item in sorted(result.data, key=lambda d: d.index)]
     dims = len(vectors[0]) if vectors else 0
@@ -120,18 +125,19 @@ async def embed(
     return Reply(data, text, charged_usd=cost)
 
 
-async def plan_rerank(app: Services, args: dict[str, Any]) -> Plan:
-    model = await resolve_model(app, args["model"], "rerank")
-    query, documents = args["query"], args["documents"]
+async def plan_rerank(app: Services, query: str, documents: list[str],
+                      model: str = "baai/bge-reranker-v2-m3") -> Plan:
+    spec = await resolve_model(app, model, "rerank")
     q = count_tokens(query)
     for i, doc in enumerate(documents):
-        if model.context_size and q + count_tokens(doc) > model.context_size:
-            raise ToolError(f"query + documents[{i}] are ~{q + count_tokens(doc):,} tokens; {model.id} reads at most "
-                            f"{model.context_size:,} per document. Shorten it. Nothing was sent.")
+        if spec.context_size and q + count_tokens(doc) > spec.context_size:
+            raise ToolError(f"query + documents[{i}] are ~{q + count_tokens(doc):,} tokens; {spec.id} reads at most "
+                            f"{spec.context_size:,} per document. Shorten it. Nothing was sent.")
     total = rerank_tokens(query, documents)
-    return Plan(action=f"Rerank {len(documents)} document(s) with {model.id}", target=model.id,
-                quote=Quote(model.cost_usd(total), f"{total:,} input tokens (the query is read once per document) "
-                            f"x {per_m(model.input_usd_per_m)}"))
+    return Plan(action=f"Rerank {len(documents)} document(s) with {shown(spec.id)}", target=shown(spec.id),
+                quote=Quote(spec.cost_usd(total), f"{total:,} input tokens (the query is read once per document) "
+                            f"x {per_m(spec.input_usd_per_m)}"), facts=spec,
+                check="list_bills for today's LLM charges")
 
 
 class Ranked(BaseModel):
@@ -156,10 +162,12 @@ async def rerank(
     top_n: Annotated[int, Field(ge=1, le=100, description="How many of the best to return.")] = 10,
     model: Annotated[str, Field(description="Rerank model id (list_models kind='rerank').", min_length=1,
                                 max_length=200)] = "baai/bge-reranker-v2-m3",
+    *,
+    run: Run,
 ) -> Reply[RerankOutput]:
     """Order documents by relevance to a query (best first) with a reranker model; returns scores and the cost."""
     app = services(ctx)
-    spec = await resolve_model(app, model, "rerank")
+    spec = run.plan.facts
     result = await app.client.llm.rerank(model, query, documents, top_n=min(top_n, len(documents)))
     ranked = [Ranked(index=h.index, relevance_score=h.relevance_score, snippet=documents[h.index][:300])
               for h in result.results if 0 <= h.index < len(documents)]

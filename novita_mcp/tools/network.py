@@ -7,7 +7,7 @@ without asking); deleting is destructive and confirmed, and is refused while ins
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
@@ -19,9 +19,12 @@ from novita_mcp.toolkit import (
     Plan,
     Quote,
     Reply,
+    Run,
     Services,
     Toolset,
     services,
+    shown,
+    shown_id,
     tool,
 )
 from novita_mcp.tools._common import iso
@@ -93,9 +96,9 @@ async def get_network(ctx: Context, network_id: NetworkId, max_wait_seconds: Max
     return Reply(view, _line(view))
 
 
-async def plan_create(app: Services, args: dict[str, Any]) -> Plan:
-    return Plan(action="create a VPC network", target=f"network {args['name']!r} in cluster {args['cluster_id']}",
-                quote=FREE)
+async def plan_create(app: Services, cluster_id: str, name: str) -> Plan:
+    return Plan(action="Create a VPC network", target=f"network {shown(name)} in cluster {shown_id(cluster_id)}",
+                quote=FREE, check="list_networks()")
 
 
 @tool(title="Create a VPC network", effects={Effect.BILLABLE}, plan=plan_create)
@@ -111,29 +114,35 @@ async def create_network(
                  resource_id=view.id)
 
 
-async def plan_rename(app: Services, args: dict[str, Any]) -> Plan:
-    net = await app.client.network.get(str(args["network_id"]))
-    return Plan(action="rename a VPC network", target=f"network {net.name!r} ({net.id}) -> {args['name']!r}",
-                quote=FREE)
+async def plan_rename(app: Services, network_id: str, name: str) -> Plan:
+    net = await app.client.network.get(network_id)
+    return Plan(action="Rename a VPC network",
+                target=f"network {shown(net.name)} ({shown_id(net.id)}) -> {shown(name)}", quote=FREE,
+                check=f"get_network(network_id='{net.id}')")
 
 
 @tool(title="Rename a VPC network", effects={Effect.BILLABLE}, plan=plan_rename)
-async def rename_network(ctx: Context, network_id: NetworkId, name: Name) -> Reply[NetworkView]:
+async def rename_network(ctx: Context, network_id: NetworkId, name: Name, *, run: Run) -> Reply[NetworkView]:
     """Give a VPC network a new name."""
     client = services(ctx).client
     await client.network.update(network_id, name=name)
+    run.done(resource_id=network_id)
     view = _view(await client.network.get(network_id))
     return Reply(view, f"Renamed: {_line(view)}.", resource_id=network_id)
 
 
-async def plan_delete(app: Services, args: dict[str, Any]) -> Plan:
-    net = await app.client.network.get(str(args["network_id"]))
+async def plan_delete(app: Services, network_id: str) -> Plan:
+    net = await app.client.network.get(network_id)
     if net.addresses:
-        users = ", ".join(a.instance_id for a in net.addresses[:10])
-        raise ToolError(f"Network {net.name!r} ({net.id}) is in use by instance(s) {users}; Novita refuses to delete "
-                        "a network in use (NETWORK_IN_USE). Delete those instances first. Nothing was deleted.")
-    return Plan(action="delete a VPC network", target=f"network {net.name!r} ({net.id}) in cluster {net.cluster_id}, "
-                f"{net.segment}", irreversible="the network and its address block are removed; it cannot be undone.")
+        users = ", ".join(shown_id(a.instance_id) for a in net.addresses[:10])
+        raise ToolError(f"Network {shown(net.name)} ({shown_id(net.id)}) is in use by instance(s) {users}; Novita "
+                        "refuses to delete a network in use (NETWORK_IN_USE). Delete those instances first. Nothing "
+                        "was deleted.")
+    return Plan(action="Delete a VPC network",
+                target=f"network {shown(net.name)} ({shown_id(net.id)}) in cluster {shown_id(net.cluster_id)}, "
+                       f"{shown(net.segment)}",
+                irreversible="the network and its address block are removed; it cannot be undone",
+                check="list_networks()")
 
 
 class Deleted(BaseModel):

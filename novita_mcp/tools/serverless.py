@@ -22,9 +22,12 @@ from novita_mcp.toolkit import (
     Plan,
     Quote,
     Reply,
+    Run,
     Services,
     Toolset,
     services,
+    shown,
+    shown_id,
     tool,
     usd,
 )
@@ -145,25 +148,34 @@ async def wait_for_serverless_endpoint(ctx: Context, endpoint_id: EndpointId,
 
 
 # --- create / update / delete ---------------------------------------------------------------------
-async def plan_create(app: Services, args: dict[str, Any]) -> Plan:
+async def plan_create(app: Services, name: str, image: str, product_id: str, min_workers: int = 0,
+                      max_workers: int = 1, gpus_per_worker: int = 1, port: int = 8000) -> Plan:
     # Checked here, before the user is asked: the plan always runs first.
-    gpus, workers = int(args.get("gpus_per_worker", 1)), int(args.get("min_workers", 0))
-    if int(args.get("max_workers", 1)) < workers:
-        raise ToolError(f"max_workers ({args.get('max_workers')}) must be at least min_workers ({workers}). "
+    gpus, workers = gpus_per_worker, min_workers
+    if max_workers < workers:
+        raise ToolError(f"max_workers ({max_workers}) must be at least min_workers ({workers}). "
                         "Nothing was created.")
-    if 2222 <= int(args.get("port", 8000)) <= 2224:
-        raise ToolError(f"port {args.get('port')} is reserved (2222-2224); choose another. Nothing was created.")
-    product = await product_price(app, str(args["product_id"]))
+    if 2222 <= port <= 2224:
+        raise ToolError(f"port {port} is reserved (2222-2224); choose another. Nothing was created.")
+    product = await product_price(app, product_id)
     per_worker = hourly_usd(product, gpus, 1)
+
+    async def find() -> str | None:
+        endpoints, _ = await app.client.serverless.list(page_size=100)
+        named = [e.id for e in endpoints if e.name == name]
+        return named[-1] if named else None
+
     return Plan(
-        action="create a serverless endpoint",
-        target=f"endpoint {args.get('name')!r} running {args.get('image')} on {product.name} (product {product.id})",
+        action="Create a serverless endpoint",
+        target=f"endpoint {shown(name)} running {shown(image)} on {shown(product.name)} (product "
+               f"{shown_id(product.id)})",
         quote=Quote(hourly_usd(product, gpus, workers),
                     f"{workers} always-on worker(s) x {gpus} GPU(s) x {usd(product.usd_per_gpu_hour)}/GPU-hour; "
                     f"each extra worker that jobs start costs {usd(per_worker)}/hour, billed per second until "
                     "it has been idle for the idle timeout", "hour"),
-        gpus=gpus * max(workers, int(args.get("max_workers", 1))),
-        details=(f"Scales between {workers} and {args.get('max_workers')} workers.",),
+        gpus=gpus * max(workers, max_workers),
+        details=(f"Scales between {workers} and {max_workers} workers.",), facts=product,
+        check=f"list_serverless_endpoints() for an endpoint named {shown(name)}", find=find,
     )
 
 
@@ -199,13 +211,15 @@ async def create_serverless_endpoint(
     command: Annotated[str | None, Field(description="Overrides the image's start command.", max_length=2047)] = None,
     env: Annotated[dict[str, str] | None, Field(description="Environment variables (at most 30).",
                                                 max_length=30)] = None,
+    *,
+    run: Run,
 ) -> Reply[Created]:
     """Create a serverless GPU endpoint that runs a container image on demand.
 
     Costs money every hour for min_workers, and per second for extra workers while jobs run.
     The user confirms the hourly price first."""
     app = services(ctx)
-    product = await product_price(app, product_id)
+    product = run.plan.facts
     endpoint = {
         "name": name, "appName": name,
         "workerConfig": {"minNum": min_workers, "maxNum": max_workers, "freeTimeout": idle_timeout_seconds,
@@ -256,25 +270,32 @@ def _full_config(ep: ServerlessEndpoint, changes: dict[str, Any]) -> dict[str, A
     }
 
 
-async def plan_update(app: Services, args: dict[str, Any]) -> Plan:
-    if all(args.get(k) is None for k in _CHANGEABLE):
+async def plan_update(app: Services, endpoint_id: str, min_workers: int | None = None,
+                      max_workers: int | None = None, idle_timeout_seconds: int | None = None,
+                      max_concurrent: int | None = None, scaling: str | None = None, scaling_value: int | None = None,
+                      image: str | None = None) -> Plan:
+    changes = {"min_workers": min_workers, "max_workers": max_workers, "idle_timeout_seconds": idle_timeout_seconds,
+               "max_concurrent": max_concurrent, "scaling": scaling, "scaling_value": scaling_value, "image": image}
+    if all(v is None for v in changes.values()):
         raise ToolError("Nothing to change: give at least one of " + ", ".join(_CHANGEABLE) + ".")
-    ep = await app.client.serverless.get(str(args["endpoint_id"]))
+    ep = await app.client.serverless.get(endpoint_id)
     product = await product_price(app, ep.product_ids[0] if ep.product_ids else "")
-    gpus = ep.worker_config.gpu_num
+    gpus = max(ep.worker_config.gpu_num, 1)  # a missing count must not price the workers at $0
     old_min = ep.worker_config.min_num
-    new_min = old_min if args.get("min_workers") is None else int(args["min_workers"])
-    new_max = ep.worker_config.max_num if args.get("max_workers") is None else int(args["max_workers"])
+    new_min = old_min if min_workers is None else min_workers
+    new_max = ep.worker_config.max_num if max_workers is None else max_workers
     if new_max < new_min:
         raise ToolError(f"max_workers ({new_max}) must be at least min_workers ({new_min}). Nothing was changed.")
+    # The quote is the endpoint's whole new always-on rate; it replaces the old one in the ledger (ends=).
     return Plan(
-        action="update a serverless endpoint" + (" (scale up)" if new_min > old_min else ""),
-        target=f"serverless endpoint {ep.name or ep.id} ({ep.id})",
+        action="Update a serverless endpoint" + (" (scale up)" if new_min > old_min else ""),
+        target=f"serverless endpoint {shown(ep.name or ep.id)} ({shown_id(ep.id)})",
         quote=Quote(hourly_usd(product, gpus, new_min),
                     f"{new_min} always-on worker(s) (was {old_min}) x {gpus} GPU(s) x "
                     f"{usd(product.usd_per_gpu_hour)}/GPU-hour", "hour"),
         gpus=gpus * max(new_min, new_max),
         details=(f"Workers: min {old_min} -> {new_min}, max {ep.worker_config.max_num} -> {new_max}.",),
+        facts=(ep, _full_config(ep, changes)), check=f"get_serverless_endpoint(endpoint_id='{ep.id}')", ends=ep.id,
     )
 
 
@@ -295,17 +316,17 @@ async def update_serverless_endpoint(
     scaling: Annotated[Literal["queue", "concurrency"] | None, Field(description="New scaling policy.")] = None,
     scaling_value: Annotated[int | None, Field(ge=1, le=3600, description="New policy threshold.")] = None,
     image: Annotated[str | None, Field(description="New container image.", min_length=1, max_length=511)] = None,
+    *,
+    run: Run,
 ) -> Reply[Updated]:
     """Change a serverless endpoint's scaling or image; only the given fields change.
 
     Raising min_workers starts workers that are billed every hour; the user confirms the new
     hourly price first."""
-    changes = {"min_workers": min_workers, "max_workers": max_workers, "idle_timeout_seconds": idle_timeout_seconds,
-               "max_concurrent": max_concurrent, "scaling": scaling, "scaling_value": scaling_value, "image": image}
     client = services(ctx).client
-    ep = await client.serverless.get(endpoint_id)
-    config = _full_config(ep, changes)
+    _, config = run.plan.facts
     await client.serverless.update(endpoint_id, config)
+    run.done(resource_id=endpoint_id)
     fresh = await client.serverless.get(endpoint_id)
     product = await product_price(services(ctx), fresh.product_ids[0] if fresh.product_ids else "")
     hourly = hourly_usd(product, fresh.worker_config.gpu_num, fresh.worker_config.min_num)
@@ -313,13 +334,14 @@ async def update_serverless_endpoint(
     return Reply(Updated(endpoint=_view(fresh), hourly_usd=hourly, message=message), message, resource_id=endpoint_id)
 
 
-async def plan_delete(app: Services, args: dict[str, Any]) -> Plan:
-    ep = await app.client.serverless.get(str(args["endpoint_id"]))
+async def plan_delete(app: Services, endpoint_id: str) -> Plan:
+    ep = await app.client.serverless.get(endpoint_id)
     return Plan(
-        action="delete a serverless endpoint",
-        target=f"serverless endpoint {ep.name or ep.id} ({ep.id}) with {len(ep.workers)} worker(s)",
+        action="Delete a serverless endpoint",
+        target=f"serverless endpoint {shown(ep.name or ep.id)} ({shown_id(ep.id)}) with {len(ep.workers)} worker(s)",
         irreversible="the endpoint, its URL and all its workers are released (billing stops); queued and running "
-                     "jobs are cancelled. It cannot be undone.",
+                     "jobs are cancelled. It cannot be undone",
+        check="list_serverless_endpoints()", ends=ep.id,
     )
 
 

@@ -21,8 +21,11 @@ from novita_mcp.toolkit import (
     Plan,
     Quote,
     Reply,
+    Run,
     Services,
     services,
+    shown,
+    shown_id,
     tool,
     usd,
 )
@@ -60,19 +63,26 @@ def _path_name(ep: ServerlessEndpoint) -> str:
     return ep.name or ep.id
 
 
-async def plan_run(app: Services, args: dict[str, Any]) -> Plan:
-    ep = await app.client.serverless.get(str(args["endpoint_id"]))
+# When the endpoint does not say (a missing field reads as 0), the defaults create_serverless_endpoint
+# uses and the worst case Novita allows: an unknown timeout must never make a job look free.
+_DEFAULT_REQUEST_TIMEOUT_S = 600
+_DEFAULT_IDLE_TIMEOUT_S = 300
+
+
+async def plan_run(app: Services, endpoint_id: str) -> Plan:
+    ep = await app.client.serverless.get(endpoint_id)
     product = await product_price(app, ep.product_ids[0] if ep.product_ids else "")
     wc = ep.worker_config
-    seconds = (wc.request_timeout or 600) + wc.free_timeout
-    amount = hourly_usd(product, wc.gpu_num, 1) * seconds / 3600
+    gpus = max(wc.gpu_num, 1)
+    seconds = (wc.request_timeout or _DEFAULT_REQUEST_TIMEOUT_S) + (wc.free_timeout or _DEFAULT_IDLE_TIMEOUT_S)
+    amount = hourly_usd(product, gpus, 1) * seconds / 3600
     return Plan(
-        action="run a job on a serverless endpoint",
-        target=f"serverless endpoint {ep.name or ep.id} ({ep.id})",
+        action="Run a job on a serverless endpoint",
+        target=f"serverless endpoint {shown(ep.name or ep.id)} ({shown_id(ep.id)})",
         quote=Quote(amount, f"at most one extra worker for {seconds} s (request timeout + idle timeout) x "
-                            f"{wc.gpu_num} GPU(s) x {usd(product.usd_per_gpu_hour)}/GPU-hour; the actual cost is the "
+                            f"{gpus} GPU(s) x {usd(product.usd_per_gpu_hour)}/GPU-hour; the actual cost is the "
                             "worker time the job really causes"),
-        gpus=wc.gpu_num,
+        gpus=gpus, facts=ep, check=f"get_serverless_job(endpoint_id='{ep.id}', job_id=...) with the job id, if any",
     )
 
 
@@ -102,6 +112,8 @@ async def run_serverless_job(
     endpoint_id: EndpointId,
     input: Annotated[dict[str, Any], Field(description="The job's input object, passed to the worker as 'input' "
                                                        "(at most 4 MiB of JSON).")],
+    *,
+    run: Run,
 ) -> Reply[JobView]:
     """Submit an async job to a serverless endpoint; returns its job id at once.
 
@@ -109,7 +121,7 @@ async def run_serverless_job(
     if len(json.dumps(input, default=str).encode()) > MAX_INPUT_BYTES:
         raise ToolError("input is larger than 4 MiB of JSON; pass a URL to the data instead. Nothing was sent.")
     client = services(ctx).client
-    ep = await client.serverless.get(endpoint_id)
+    ep = run.plan.facts
     job = await client.serverless.run(_path_name(ep), input)
     message = f"Job {job.id} submitted to {ep.name or ep.id} ({job.status}). Follow it with get_serverless_job."
     return Reply(_job(endpoint_id, job, message), message, resource_id=job.id)
@@ -130,18 +142,20 @@ async def get_serverless_job(ctx: Context, endpoint_id: EndpointId, job_id: JobI
     return Reply(_job(endpoint_id, job, message), message)
 
 
-async def plan_cancel(app: Services, args: dict[str, Any]) -> Plan:
-    ep = await app.client.serverless.get(str(args["endpoint_id"]))
-    return Plan(action="cancel a serverless job",
-                target=f"job {args['job_id']} on endpoint {ep.name or ep.id} ({ep.id})",
-                irreversible="the job stops and its output will never be produced; it cannot be resumed.")
+async def plan_cancel(app: Services, endpoint_id: str, job_id: str) -> Plan:
+    ep = await app.client.serverless.get(endpoint_id)
+    return Plan(action="Cancel a serverless job",
+                target=f"job {shown_id(job_id)} on endpoint {shown(ep.name or ep.id)} ({shown_id(ep.id)})",
+                irreversible="the job stops and its output will never be produced; it cannot be resumed", facts=ep,
+                check=f"get_serverless_job(endpoint_id='{ep.id}', job_id='{job_id}')")
 
 
 @tool(title="Cancel a serverless job", effects={Effect.DESTRUCTIVE}, plan=plan_cancel)
-async def cancel_serverless_job(ctx: Context, endpoint_id: EndpointId, job_id: JobId) -> Reply[JobView]:
+async def cancel_serverless_job(ctx: Context, endpoint_id: EndpointId, job_id: JobId, *,
+                                run: Run) -> Reply[JobView]:
     """Cancel a queued or running async job on a serverless endpoint."""
     client = services(ctx).client
-    ep = await client.serverless.get(endpoint_id)
+    ep = run.plan.facts
     job = await client.serverless.cancel(_path_name(ep), job_id)
     message = f"Job {job_id}: {job.status}."
     return Reply(_job(endpoint_id, job, message), message, resource_id=job_id)
