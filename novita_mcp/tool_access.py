@@ -78,6 +78,9 @@ class ToolAccess:
             name = ctx.params.get("name")
             message = self.refusal(name) if isinstance(name, str) else None
             if message is not None:
-                log.warning("refused a call to %s: %s", name, self._refused[name])
+                from novita_mcp.client_logs import SESSION_KEY, session_key
+
+                log.warning("refused a call to %s: %s", name, self._refused[name],
+                            extra={SESSION_KEY: session_key(ctx.session)})
                 return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
         return await call_next(ctx)
