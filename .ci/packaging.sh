@@ -128,6 +128,12 @@ mkdir -p "$SCRATCH/unpacked"
 unzip -l "$SCRATCH/novita-mcp.mcpb" >"$SCRATCH/bundle.txt"
 if grep -q '\.venv/' "$SCRATCH/bundle.txt"; then fail "the bundle ships a .venv"; fi
 PATH="$SCRATCH/tools/bin:$PATH" "$PY" .ci/start_bundle.py "$SCRATCH/unpacked"
+# `mcpb pack manifests/bundle` after trying the folder with `uv run` must not ship what that left.
+cp -r manifests/bundle "$SCRATCH/tried" && mkdir -p "$SCRATCH/tried/.venv/lib" && touch "$SCRATCH/tried/.venv/lib/x.py" "$SCRATCH/tried/uv.lock"
+quiet "$MCPB" pack "$SCRATCH/tried" "$SCRATCH/tried.mcpb"
+unzip -l "$SCRATCH/tried.mcpb" >"$SCRATCH/tried.txt"
+if grep -qE '\.venv/|uv\.lock' "$SCRATCH/tried.txt"; then fail ".mcpbignore did not keep .venv/uv.lock out"; fi
+echo "   .mcpbignore keeps a local .venv and uv.lock out of a pack"
 done_step
 
 echo
