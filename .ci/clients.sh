@@ -112,6 +112,7 @@ free_port() { "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0
 start_http() {  # $1: log file; rest: extra flags. Sets PORT. Waits for the "serving" line (max 20 s).
   local log="$1"; shift
   PORT="$(free_port)"
+  : >"$log"  # exists before the server's own redirection does, so the readiness grep never misses it
   NOVITA_MCP_STATE_DIR="$STATE" "$NOVITA_MCP" --sandbox --toolsets all --transport http --port "$PORT" "$@" \
     >/dev/null 2>"$log" &
   SERVER_PIDS+=("$!")

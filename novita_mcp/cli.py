@@ -1,11 +1,13 @@
 """The ``novita-mcp`` command.
 
-    novita-mcp [--sandbox] [--transport stdio|http] [--toolsets a,b | all] [--read-only] ...
+    novita-mcp [--sandbox] [--transport stdio|http] [--toolsets a,b | default | all] [--read-only] ...
+    novita-mcp doctor [flags]              check key, reachability, balance; print client configs
+    novita-mcp config CLIENT [--published] print a working client config for this install
     novita-mcp sandbox [--port 8787]       serve the sandbox alone over HTTP
-    novita-mcp doctor                      check key, reachability, balance; print client configs
 
-Flags override environment variables; every flag has a NOVITA_* twin (see the README).
-On stdio nothing but MCP goes to stdout: messages and logs go to stderr.
+The server's flags are generated from the settings (``novita_mcp.settings.setting_specs``):
+each is the twin of a ``NOVITA_*`` variable and overrides it, and they are accepted before
+or after ``doctor``. On stdio nothing but MCP goes to stdout: messages and logs go to stderr.
 """
 
 from __future__ import annotations
@@ -16,98 +18,104 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["main", "build_parser", "settings_from_args"]
+from novita_mcp import __version__
+
+__all__ = ["main", "build_parser", "settings_from_args", "CLIError", "CLIENTS"]
 
 PROG = "novita-mcp"
+# The clients `novita-mcp config` writes for (the file each one reads is in novita_mcp.manifests).
+CLIENTS = ("claude-desktop", "claude-code", "cursor", "vscode")
 
 
 class CLIError(Exception):
     """A one-line problem for the user; printed to stderr with exit status 2."""
 
 
-def _add_server_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--sandbox", action="store_true", default=None,
-                   help="serve against the built-in sandbox: no key, no network, no money (NOVITA_MCP_SANDBOX)")
-    p.add_argument("--transport", choices=["stdio", "http"], default="stdio", help="MCP transport (default stdio)")
-    p.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
-    p.add_argument("--stateless", action="store_true", help="HTTP: no per-connection state (for replicas behind a load balancer)")
-    p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
-                   help="HTTP: also accept this Host header (a public name behind a proxy); repeatable")
-    p.add_argument("--toolsets", help="comma-separated toolset ids, or 'all' (NOVITA_MCP_TOOLSETS)")
-    p.add_argument("--read-only", action="store_true", default=None, help="expose only read tools (NOVITA_MCP_READ_ONLY)")
-    p.add_argument("--confirm-mode", choices=["auto", "elicit", "token", "none"],
-                   help="how the user confirms guarded calls (NOVITA_MCP_CONFIRM_MODE)")
-    p.add_argument("--auto-approve-usd", help="one-off calls quoted at or below this run unasked (NOVITA_MCP_AUTO_APPROVE_USD)")
-    p.add_argument("--max-call-usd", help="hard cap on one call's quote (NOVITA_MCP_MAX_CALL_USD)")
-    p.add_argument("--session-budget-usd", help="hard cap per session (NOVITA_MCP_SESSION_BUDGET_USD)")
-    p.add_argument("--daily-budget-usd", help="hard cap per UTC day (NOVITA_MCP_DAILY_BUDGET_USD)")
-    p.add_argument("--max-gpus", help="most GPUs per request (NOVITA_MCP_MAX_GPUS)")
-    p.add_argument("--max-hourly-usd", help="most the account may burn per hour (NOVITA_MCP_MAX_HOURLY_USD)")
-    p.add_argument("--auto-approve-session-usd",
-                   help="most auto-approved calls may spend per session (NOVITA_MCP_AUTO_APPROVE_SESSION_USD)")
-    p.add_argument("--allow-tools", help="only these tools may run (NOVITA_MCP_ALLOW_TOOLS)")
-    p.add_argument("--deny-tools", help="these tools may never run (NOVITA_MCP_DENY_TOOLS)")
-    p.add_argument("--token-ttl-seconds", help="lifetime of a confirmation token (NOVITA_MCP_TOKEN_TTL_SECONDS)")
-    p.add_argument("--state-dir", help="ledger, audit log and token secret directory (NOVITA_MCP_STATE_DIR)")
-    p.add_argument("--ledger-path", help="the SQLite spend ledger (NOVITA_MCP_LEDGER_PATH)")
-    p.add_argument("--audit-log", help="the JSON-lines audit log (NOVITA_MCP_AUDIT_LOG)")
-    p.add_argument("--output-dir", help="also download generated media here (NOVITA_MCP_OUTPUT_DIR)")
-    p.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-                   help="stderr log level (default WARNING)")
+def _add_setting_flags(p: argparse.ArgumentParser) -> None:
+    """One flag (or two spellings) per setting, from the settings themselves.
+
+    Defaults are SUPPRESS so that a flag given before a subcommand is not reset by the same
+    flag's absence after it, and so that an absent flag leaves the environment in charge.
+    """
+    from novita_mcp.settings import setting_specs
+
+    for spec in setting_specs():
+        if not spec.flags:
+            continue
+        help_text = f"{spec.description} ({spec.env})"
+        common: dict[str, Any] = {"dest": spec.field, "default": argparse.SUPPRESS, "help": help_text}
+        if spec.kind == "bool":
+            p.add_argument(*spec.flags, action=argparse.BooleanOptionalAction, **common)
+        elif spec.kind == "list":
+            p.add_argument(*spec.flags, action="append", metavar="A,B", **common)
+        elif spec.kind == "choice":
+            p.add_argument(*spec.flags, choices=spec.choices, type=_choice(spec.choices), **common)
+        else:
+            p.add_argument(*spec.flags, metavar="VALUE", **common)
 
 
-_FLAG_FIELDS = {
-    "sandbox": "sandbox", "toolsets": "toolsets", "read_only": "read_only", "confirm_mode": "confirm_mode",
-    "auto_approve_usd": "auto_approve_usd", "max_call_usd": "max_call_usd",
-    "session_budget_usd": "session_budget_usd", "daily_budget_usd": "daily_budget_usd", "max_gpus": "max_gpus",
-    "max_hourly_usd": "max_hourly_usd", "auto_approve_session_usd": "auto_approve_session_usd",
-    "allow_tools": "allow_tools", "deny_tools": "deny_tools", "state_dir": "state_dir", "output_dir": "output_dir",
-    "token_ttl_seconds": "token_ttl_seconds", "ledger_path": "ledger_path", "audit_log": "audit_log_path",
-}
+def _choice(choices: Sequence[str]) -> Any:
+    folded = {c.lower(): c for c in choices}
+    return lambda value: folded.get(value.lower(), value)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description="MCP server for Novita AI, with server-enforced guardrails.")
-    _add_server_flags(parser)
-    sub = parser.add_subparsers(dest="command")
+    settings_flags = argparse.ArgumentParser(add_help=False)
+    _add_setting_flags(settings_flags)
+    parser = argparse.ArgumentParser(
+        prog=PROG, parents=[settings_flags],
+        description="MCP server for Novita AI, with server-enforced guardrails. Every flag has a NOVITA_* twin.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="{doctor,config,sandbox}")
+    sub.add_parser("doctor", parents=[settings_flags],
+                   help="check key, reachability, balance and settings; print client configs")
+    cfg = sub.add_parser("config", help="print a working config for one client (JSON on stdout)")
+    cfg.add_argument("client", choices=CLIENTS, help="the client to configure")
+    cfg.add_argument("--published", action="store_true",
+                     help="the `uvx novita-mcp` form, for once the package is on PyPI")
+    cfg.add_argument("--http", metavar="URL", dest="http_url",
+                     help="connect to a server already running with --transport http at URL (e.g. http://127.0.0.1:8000/mcp)")
     sb = sub.add_parser("sandbox", help="serve the Novita sandbox alone over HTTP")
-    sb.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
-    sb.add_argument("--port", type=int, default=8787, help="port (default 8787)")
-    sb.add_argument("--api-key", help="the key the sandbox accepts (default: a random sk_sandbox_... key)")
+    sb.add_argument("--host", dest="sandbox_host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    sb.add_argument("--port", dest="sandbox_port", type=int, default=8787, help="port (default 8787)")
+    sb.add_argument("--api-key", dest="sandbox_api_key",
+                    help="the key the sandbox accepts (default: a random sk_sandbox_... key)")
     sb.add_argument("--speed", type=float, default=1.0, help="sandbox time runs this many times faster (default 1)")
-    sub.add_parser("doctor", help="check key, reachability, balance and settings; print client configs")
     return parser
 
 
 def _pydantic_message(exc: Any) -> str:
-    from novita_mcp.settings import Settings
+    from novita_mcp.settings import setting_specs
 
+    # An error is located by field name (flags, keywords) or by variable (the environment).
+    specs = {key: s for s in setting_specs() for key in (s.field, s.env)}
     parts = []
     for err in exc.errors():
         field = str(err["loc"][0]) if err.get("loc") else "?"
-        info = Settings.model_fields.get(field)
-        alias = info.validation_alias.choices[0] if info is not None and info.validation_alias else field  # type: ignore[union-attr]
-        parts.append(f"{alias}={err.get('input')!r}: {err['msg']}")
+        spec = specs.get(field)
+        name = spec.env if spec is not None else field
+        # A secret's value is never echoed, not even when it is wrong.
+        shown = "<hidden>" if spec is not None and spec.secret else repr(err.get("input"))
+        flag = f" ({spec.flags[0]})" if spec is not None and spec.flags else ""
+        parts.append(f"{name}={shown}{flag}: {err['msg']}")
     return "invalid setting " + "; ".join(parts)
 
 
 def settings_from_args(args: argparse.Namespace) -> Any:
+    """The settings: flags over ``NOVITA_*`` variables over defaults; a bad value is a CLIError."""
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError
 
-    from novita_mcp.settings import Settings
+    from novita_mcp.settings import Settings, setting_specs
 
-    overrides = {field: getattr(args, flag) for flag, field in _FLAG_FIELDS.items()
-                 if getattr(args, flag, None) is not None}
+    overrides = {spec.field: getattr(args, spec.field) for spec in setting_specs()
+                 if spec.flags and getattr(args, spec.field, None) is not None}
     try:
         return Settings(**overrides)
     except ValidationError as exc:
         raise CLIError(_pydantic_message(exc)) from None
-
-
-def _check_port(port: int) -> None:
-    if not 1 <= port <= 65535:
-        raise CLIError(f"--port must be between 1 and 65535, got {port}")
+    except SettingsError as exc:
+        raise CLIError(f"invalid setting: {' '.join(str(exc).split())}") from None
 
 
 def _configure_logging(level: str) -> None:
@@ -120,44 +128,67 @@ def _configure_logging(level: str) -> None:
     logging.getLogger("httpx").setLevel(max(logging.WARNING, getattr(logging, level)))
 
 
-def _serve(args: argparse.Namespace) -> int:
+def _waiting_line(settings: Any) -> str:
+    sandbox = " --sandbox" if settings.sandbox else ""
+    return (f"{PROG} {__version__}: waiting for an MCP client on stdin/stdout - this is a server that a client "
+            f"starts, not an interactive program. Try it: npx @modelcontextprotocol/inspector {PROG}{sandbox}; "
+            f"configure a client: {PROG} config claude-desktop; stop: Ctrl-C.")
+
+
+def _serve(settings: Any) -> int:
     from novita_mcp.runtime import prepare, run_http, run_stdio
 
-    settings = settings_from_args(args)
-    if args.transport == "http":
-        _check_port(args.port)
     server, settings = prepare(settings)
-    if args.transport == "stdio":
+    if settings.transport == "stdio":
+        if sys.stdin.isatty():
+            # A person ran it in a terminal, where a silent server looks hung.
+            print(_waiting_line(settings), file=sys.stderr, flush=True)
         run_stdio(server)
     else:
-        run_http(server, settings, host=args.host, port=args.port, stateless=args.stateless,
-                 allowed_hosts=args.allow_host)
+        run_http(server, settings, host=settings.host, port=settings.port, stateless=settings.stateless,
+                 allowed_hosts=settings.allow_hosts)
     return 0
 
 
 def _sandbox(args: argparse.Namespace) -> int:
     from novita_mcp.runtime import serve_sandbox
 
-    _check_port(args.port)
-    serve_sandbox(host=args.host, port=args.port, api_key=args.api_key, speed=args.speed)
+    if not 1 <= args.sandbox_port <= 65535:
+        raise CLIError(f"--port must be between 1 and 65535, got {args.sandbox_port}")
+    serve_sandbox(host=args.sandbox_host, port=args.sandbox_port, api_key=args.sandbox_api_key, speed=args.speed)
     return 0
 
 
-def _doctor(args: argparse.Namespace) -> int:
-    from novita_mcp.doctor import run_doctor
+def _config(args: argparse.Namespace) -> int:
+    import json
 
-    return run_doctor(settings_from_args(args))
+    from novita_mcp.manifests import client_file, config_for, where_it_goes
+
+    try:
+        config = config_for(args.client, published=args.published, http_url=args.http_url)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+    print(f"# {where_it_goes(args.client)}: {client_file(args.client)}", file=sys.stderr)
+    print(json.dumps(config, indent=2))
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _configure_logging(args.log_level)
     try:
+        if args.command == "config":
+            return _config(args)
+        settings = settings_from_args(args)
+        _configure_logging(settings.log_level)
         if args.command == "sandbox":
             return _sandbox(args)
         if args.command == "doctor":
-            return _doctor(args)
-        return _serve(args)
+            from novita_mcp.doctor import run_doctor
+            from novita_mcp.runtime import check_settings
+
+            check_settings(settings)
+            return run_doctor(settings)
+        return _serve(settings)
     except CLIError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 2

@@ -1,10 +1,14 @@
 """MCP logging: the server's own log records, forwarded to clients that ask for them.
 
 A client (2025-11-25 revision) sends ``logging/setLevel``; from then on the records of the
-``novita_mcp`` loggers at or above that level - retries and their backoff, refused or
-failed calls - reach it as ``notifications/message``. Only the formatted message travels:
-never a traceback, and log messages are written never to contain the API key (the tests
-check every one). The stderr log is unaffected: its level stays ``--log-level``.
+``novita_mcp`` loggers at or above that level reach it as ``notifications/message``:
+retries and their backoff (info), calls refused because a tool is turned off (warning), and
+every tool call that ended in an error - refused by the guard, declined by the user, failed
+at Novita or inside the server (warning). Only the formatted message travels: never a
+traceback, and log messages are written never to contain the API key (the tests check every
+one). A record about one call goes only to the session that made it, so on a shared HTTP
+server one client never reads another's arguments or errors. The stderr log is unaffected:
+its level stays ``--log-level``.
 
 The 2026-07-28 revision retired this capability (SEP-2577); clients on it simply never
 ask, and the relay then does nothing.
@@ -21,7 +25,7 @@ from typing import Any
 from mcp import types
 from mcp.shared.exceptions import MCPDeprecationWarning
 
-__all__ = ["install", "RELAY", "ClientLogRelay"]
+__all__ = ["install", "RELAY", "ClientLogRelay", "CallOutcomes", "SESSION_KEY"]
 
 # MCP's syslog-style levels and the Python levels they correspond to.
 MCP_LEVELS: dict[str, int] = {
@@ -29,6 +33,17 @@ MCP_LEVELS: dict[str, int] = {
     "error": logging.ERROR, "critical": logging.CRITICAL, "alert": 55, "emergency": 60,
 }
 ROOT = "novita_mcp"
+# A record carrying this attribute (``extra={SESSION_KEY: session_key(session)}``) is sent to
+# that one session only.
+SESSION_KEY = "mcp_session_key"
+_MAX_MESSAGE = 500
+
+log = logging.getLogger("novita_mcp.tools")
+
+
+def session_key(session: Any) -> int:
+    """What identifies a client across its requests: the connection under the per-request proxy."""
+    return id(getattr(session, "_connection", session))
 
 
 def _mcp_level(levelno: int) -> str:
@@ -54,7 +69,7 @@ class ClientLogRelay(logging.Handler):
 
     def subscribe(self, session: Any, level: str) -> None:
         threshold = MCP_LEVELS[level]
-        key = id(getattr(session, "_connection", session))
+        key = session_key(session)
         self._sessions[key] = (session, threshold)
         self._sessions.move_to_end(key)
         while len(self._sessions) > self.MAX_SUBSCRIBERS:
@@ -75,8 +90,9 @@ class ClientLogRelay(logging.Handler):
         except RuntimeError:
             return  # not on the event loop: nothing to send through
         message = record.getMessage()
+        only = getattr(record, SESSION_KEY, None)
         for key, (session, threshold) in list(self._sessions.items()):
-            if record.levelno >= threshold:
+            if record.levelno >= threshold and (only is None or only == key):
                 task = loop.create_task(self._send(key, session, _mcp_level(record.levelno), message, record.name))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
@@ -91,6 +107,39 @@ class ClientLogRelay(logging.Handler):
 RELAY = ClientLogRelay()
 
 
+def _error_text(result: Any) -> str | None:
+    """The text of a tool result that is an error, or None."""
+    if isinstance(result, dict):
+        is_error, content = result.get("isError"), result.get("content") or []
+    else:
+        is_error, content = getattr(result, "is_error", False), getattr(result, "content", None) or []
+    if not is_error:
+        return None
+    texts = [block.get("text") if isinstance(block, dict) else getattr(block, "text", None) for block in content]
+    text = " ".join(" ".join(t.split()) for t in texts if t)
+    return text[:_MAX_MESSAGE] + ("..." if len(text) > _MAX_MESSAGE else "")
+
+
+class CallOutcomes:
+    """MCP middleware: a tool call that ends in an error becomes a warning for its caller's log.
+
+    Refusals (guard, budgets, read-only), declined confirmations, Novita's errors and internal
+    failures all end as error results; this is the one place that sees every one of them.
+    """
+
+    async def __call__(self, ctx: Any, call_next: Any) -> Any:
+        result = await call_next(ctx)
+        if ctx.method == "tools/call" and isinstance(ctx.params, dict):
+            text = _error_text(result)
+            if text is not None:
+                name = ctx.params.get("name")
+                name = name if isinstance(name, str) else "a tool"
+                text = text.removeprefix(f"Error executing tool {name}: ")  # the SDK's wrapping, said once
+                log.warning("%s did not run to completion: %s", name, text,
+                            extra={SESSION_KEY: session_key(ctx.session)})
+        return result
+
+
 def install(server: Any) -> None:
     """Declare the logging capability on ``server`` and relay ``novita_mcp`` records to subscribers."""
     # Serving 2025-11-25 clients this way is deliberate; the SDK warns on every send that the
@@ -99,6 +148,7 @@ def install(server: Any) -> None:
     logger = logging.getLogger(ROOT)
     if RELAY not in logger.handlers:
         logger.addHandler(RELAY)
+    server.middleware.append(CallOutcomes())
 
     async def set_level(ctx: Any, params: types.SetLevelRequestParams) -> types.EmptyResult:
         RELAY.subscribe(ctx.session, params.level)

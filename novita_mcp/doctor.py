@@ -126,20 +126,33 @@ def _state_dir_check(state_dir: Path) -> Check:
 
 
 def _client_snippets(out: TextIO) -> None:
-    from novita_mcp.manifests import KEY_PLACEHOLDER, client_configs
+    from novita_mcp.manifests import (
+        PUBLISHED,
+        client_configs,
+        client_file,
+        source_checkout,
+        this_install,
+        uvx_from,
+        where_it_goes,
+    )
 
-    where = {
-        "claude-desktop/claude_desktop_config.json": "Claude Desktop: Settings > Developer > Edit Config "
-                                                     f"(replace {KEY_PLACEHOLDER}; or install the .mcpb bundle)",
-        "claude-code/.mcp.json": "Claude Code: .mcp.json in the project (reads NOVITA_API_KEY from your shell), "
-                                 "or `claude mcp add novita -e NOVITA_API_KEY=... -- uvx novita-mcp`",
-        "cursor/mcp.json": "Cursor: ~/.cursor/mcp.json or .cursor/mcp.json (reads NOVITA_API_KEY from your shell)",
-        "vscode/mcp.json": "VS Code: .vscode/mcp.json (asks for the key once and stores it as a secret)",
-    }
-    print("\nClient configuration (the 'novita-sandbox' entry needs no key):", file=out)
-    for path, config in client_configs().items():
-        print(f"\n# {where[path]}", file=out)
-        print(json.dumps(config, indent=2), file=out)
+    launcher = this_install()
+    clients = {"claude-desktop": "claude-desktop/claude_desktop_config.json", "claude-code": "claude-code/.mcp.json",
+               "cursor": "cursor/mcp.json", "vscode": "vscode/mcp.json"}
+    configs = client_configs(launcher=launcher)
+    print(f"\nClient configuration for {launcher.label}", file=out)
+    print("(the 'novita-sandbox' entry needs no key; change its \"default\" to \"all\" to see every tool):",
+          file=out)
+    for client, rel in clients.items():
+        print(f"\n# {where_it_goes(client)}: {client_file(client)}  [novita-mcp config {client}]", file=out)
+        print(json.dumps(configs[rel], indent=2), file=out)
+    checkout = source_checkout()
+    if checkout is not None:
+        other = uvx_from(checkout)
+        print(f"\nWith uv, from this checkout instead: \"command\": \"uvx\", \"args\": {json.dumps(list(other.args))}",
+              file=out)
+    print(f"\nOnce novita-mcp is published on PyPI: \"command\": \"{PUBLISHED.command}\", "
+          f"\"args\": {json.dumps(list(PUBLISHED.args))} (novita-mcp config CLIENT --published)", file=out)
 
 
 def run_doctor(settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None,

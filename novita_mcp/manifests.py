@@ -1,27 +1,48 @@
 """Client configs and package manifests, generated from the code so they never drift.
 
-    python -m novita_mcp.manifests --write     regenerate everything under manifests/
+    python -m novita_mcp.manifests --write     regenerate manifests/ and the generated docs/
     python -m novita_mcp.manifests --check     exit 1 when a committed file is out of date
 
 Tool names come from ``build_server`` with every toolset on, environment variables from
-``Settings.model_fields``, the version from ``novita_mcp.__version__``. ``doctor`` prints the
-same client snippets.
+``Settings.model_fields``, the version from ``novita_mcp.__version__``. The committed client
+configs use the published form (``uvx novita-mcp``); ``doctor`` and ``novita-mcp config``
+print the same configs with the command of the running install, which works today.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import sysconfig
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 from pydantic import SecretStr
 
 from novita_mcp import __version__
-from novita_mcp.settings import Settings
+from novita_mcp.settings import Settings, setting_specs
 
-__all__ = ["PACKAGE", "REGISTRY_NAME", "client_configs", "render_all", "tool_summaries", "env_vars", "main"]
+__all__ = [
+    "PACKAGE",
+    "REGISTRY_NAME",
+    "Launcher",
+    "PUBLISHED",
+    "this_install",
+    "source_checkout",
+    "uvx_from",
+    "client_configs",
+    "http_client_configs",
+    "config_for",
+    "client_file",
+    "where_it_goes",
+    "render_all",
+    "tool_summaries",
+    "env_vars",
+    "main",
+]
 
 PACKAGE = "novita-mcp"  # the PyPI distribution and the console command
 SERVER_KEY = "novita"
@@ -31,11 +52,14 @@ REPOSITORY_URL = "https://github.com/novita-mcp/novita-mcp"
 SHORT_DESCRIPTION = "Novita AI for agents: LLMs, media, GPU instances and billing, with server-enforced spend guards."
 KEY_ENV = "NOVITA_API_KEY"
 KEY_PLACEHOLDER = "<your Novita API key>"
-_HTTP_ONLY = {"NOVITA_MCP_HTTP_TOKEN"}  # meaningless for the stdio package
 MANIFEST_DIR = Path(__file__).resolve().parent.parent / "manifests"
+DOCS_DIR = Path(__file__).resolve().parent.parent / "docs"
+# The sandbox entry beside the real one: the default toolsets, so the two together stay
+# within what clients can show; change the one word "default" to "all" to see every tool.
+SANDBOX_ARGS = ["--sandbox", "--toolsets", "default"]
 
 _BUNDLE_ENTRY = '''\
-"""Entry point of the novita-mcp MCP Bundle: uv installs the pinned package, this starts it on stdio."""
+"""Entry point of the novita-mcp MCP Bundle: uv installs the bundled wheels, this starts the server on stdio."""
 
 from novita_mcp.cli import main
 
@@ -69,10 +93,11 @@ def _env_name(field: Any) -> str | None:
 
 def env_vars() -> list[dict[str, Any]]:
     """Every setting of the stdio server as an environment variable: name, description, secret, format, default."""
+    http_only = {spec.env for spec in setting_specs() if spec.http_only}  # meaningless for the stdio package
     out = []
     for field in Settings.model_fields.values():
         name = _env_name(field)
-        if name is None or name in _HTTP_ONLY:
+        if name is None or name in http_only:
             continue
         annotation = str(field.annotation)
         fmt = ("boolean" if field.annotation is bool else "filepath" if "Path" in annotation
@@ -94,53 +119,123 @@ def default_toolsets() -> list[str]:
     return [t.id for t in TOOLSETS if t.default]
 
 
-# --- client configs --------------------------------------------------------------------------
+# --- how a client starts the server -----------------------------------------------------------
 
-def _stdio(args: list[str], env: dict[str, str] | None = None, **extra: Any) -> dict[str, Any]:
-    entry: dict[str, Any] = {**extra, "command": "uvx", "args": [PACKAGE, *args]}
+@dataclass(frozen=True)
+class Launcher:
+    """The command a client runs to start novita-mcp, and what it is."""
+
+    command: str
+    args: tuple[str, ...]
+    label: str
+
+
+PUBLISHED = Launcher("uvx", (PACKAGE,), "once novita-mcp is published on PyPI: uvx fetches it")
+
+
+def this_install() -> Launcher:
+    """The running install's own console script, by absolute path (clients start GUI apps
+    without the shell's PATH), or its Python with ``-m novita_mcp`` when there is no script."""
+    name = "novita-mcp.exe" if os.name == "nt" else "novita-mcp"
+    for folder in (Path(sysconfig.get_path("scripts")), Path(sys.executable).parent):
+        script = folder / name
+        if script.is_file():
+            return Launcher(str(script.absolute()), (), f"this install: {script.absolute()}")
+    return Launcher(str(Path(sys.executable).absolute()), ("-m", "novita_mcp"), f"this install: {sys.executable}")
+
+
+def source_checkout() -> Path | None:
+    """The source checkout this package runs from (an editable install), if any."""
+    root = Path(__file__).resolve().parent.parent
+    return root if (root / "pyproject.toml").is_file() and (root / "novita_mcp" / "cli.py").is_file() else None
+
+
+def uvx_from(source: Path | str) -> Launcher:
+    """``uvx --from <checkout or wheel> novita-mcp``: works before publishing, wherever uv is."""
+    return Launcher("uvx", ("--from", str(source), PACKAGE), f"uvx from {source}")
+
+
+def _stdio(launcher: Launcher, args: list[str], env: dict[str, str] | None = None, **extra: Any) -> dict[str, Any]:
+    entry: dict[str, Any] = {**extra, "command": launcher.command, "args": [*launcher.args, *args]}
     if env:
         entry["env"] = env
     return entry
 
 
-def client_configs(key_ref: str | None = None) -> dict[str, dict[str, Any]]:
+def client_configs(key_ref: str | None = None, launcher: Launcher = PUBLISHED) -> dict[str, dict[str, Any]]:
     """Ready-to-paste config per client, keyed by the file name each client reads.
 
-    ``key_ref`` overrides how the key is referenced (doctor passes the placeholder); by default
-    each client uses its own way to keep the key out of the file where it has one.
+    ``launcher`` is how the server is started (the published ``uvx novita-mcp`` by default);
+    ``key_ref`` overrides how the key is referenced; by default each client uses its own way
+    to keep the key out of the file where it has one.
     """
-    sandbox = ["--sandbox"]
     desktop_key = key_ref or KEY_PLACEHOLDER
     return {
         "claude-desktop/claude_desktop_config.json": {"mcpServers": {
-            SERVER_KEY: _stdio([], {KEY_ENV: desktop_key}),
-            f"{SERVER_KEY}-sandbox": _stdio(sandbox),
+            SERVER_KEY: _stdio(launcher, [], {KEY_ENV: desktop_key}),
+            f"{SERVER_KEY}-sandbox": _stdio(launcher, SANDBOX_ARGS),
         }},
-        # Claude Code expands ${VAR} from the environment it was started in.
+        # Claude Code expands ${VAR:-default}; without the default it refuses the whole file
+        # when the variable is unset, the sandbox entry included.
         "claude-code/.mcp.json": {"mcpServers": {
-            SERVER_KEY: _stdio([], {KEY_ENV: key_ref or "${%s}" % KEY_ENV}, type="stdio"),
-            f"{SERVER_KEY}-sandbox": _stdio(sandbox, type="stdio"),
+            SERVER_KEY: _stdio(launcher, [], {KEY_ENV: key_ref or "${%s:-}" % KEY_ENV}, type="stdio"),
+            f"{SERVER_KEY}-sandbox": _stdio(launcher, SANDBOX_ARGS, type="stdio"),
         }},
         # Cursor expands ${env:VAR}.
         "cursor/mcp.json": {"mcpServers": {
-            SERVER_KEY: _stdio([], {KEY_ENV: key_ref or "${env:%s}" % KEY_ENV}),
-            f"{SERVER_KEY}-sandbox": _stdio(sandbox),
+            SERVER_KEY: _stdio(launcher, [], {KEY_ENV: key_ref or "${env:%s}" % KEY_ENV}),
+            f"{SERVER_KEY}-sandbox": _stdio(launcher, SANDBOX_ARGS),
         }},
         # VS Code: top-level "servers", and the key asked once through a password input.
         "vscode/mcp.json": {
             "inputs": [{"type": "promptString", "id": "novita-api-key", "description": "Novita API key",
                         "password": True}],
             "servers": {
-                SERVER_KEY: _stdio([], {KEY_ENV: key_ref or "${input:novita-api-key}"}, type="stdio"),
-                f"{SERVER_KEY}-sandbox": _stdio(sandbox, type="stdio"),
+                SERVER_KEY: _stdio(launcher, [], {KEY_ENV: key_ref or "${input:novita-api-key}"}, type="stdio"),
+                f"{SERVER_KEY}-sandbox": _stdio(launcher, SANDBOX_ARGS, type="stdio"),
             },
         },
     }
 
 
+_CLIENT_FILES = {
+    "claude-desktop": "claude-desktop/claude_desktop_config.json",
+    "claude-code": "claude-code/.mcp.json",
+    "cursor": "cursor/mcp.json",
+    "vscode": "vscode/mcp.json",
+}
+_WHERE = {
+    "claude-desktop": ("Claude Desktop", "Settings > Developer > Edit Config: claude_desktop_config.json "
+                       "(macOS ~/Library/Application Support/Claude/, Windows %APPDATA%\\Claude\\); "
+                       f"replace {KEY_PLACEHOLDER}, then restart Claude Desktop"),
+    "claude-code": ("Claude Code", ".mcp.json in the project root (the key comes from NOVITA_API_KEY in your shell)"),
+    "cursor": ("Cursor", "~/.cursor/mcp.json or .cursor/mcp.json (the key comes from NOVITA_API_KEY in your shell)"),
+    "vscode": ("VS Code", ".vscode/mcp.json (VS Code asks for the key once and keeps it as a secret)"),
+}
+
+
+def client_file(client: str) -> str:
+    return _WHERE[client][1]
+
+
+def where_it_goes(client: str) -> str:
+    return _WHERE[client][0]
+
+
+def config_for(client: str, *, published: bool = False, http_url: str | None = None) -> dict[str, Any]:
+    """One client's config: for this install (default), the published package, or an HTTP server."""
+    rel = _CLIENT_FILES[client]
+    if http_url is not None:
+        if client == "claude-desktop":
+            raise ValueError("Claude Desktop's config file starts local (stdio) servers only; "
+                             "use its stdio config or the MCP Bundle")
+        return http_client_configs(http_url)[rel]
+    return client_configs(launcher=PUBLISHED if published else this_install())[rel]
+
+
 def http_client_configs(url: str = "http://127.0.0.1:8000/mcp") -> dict[str, dict[str, Any]]:
     """Configs for a server already running with ``--transport http`` (token sent as a header)."""
-    header = {"Authorization": "Bearer ${NOVITA_MCP_HTTP_TOKEN}"}
+    header = {"Authorization": "Bearer ${NOVITA_MCP_HTTP_TOKEN:-}"}  # parses with the variable unset
     return {
         "claude-code/.mcp.json": {"mcpServers": {SERVER_KEY: {"type": "http", "url": url, "headers": header}}},
         "cursor/mcp.json": {"mcpServers": {SERVER_KEY: {"url": url,
@@ -198,8 +293,8 @@ def bundle_manifest() -> dict[str, Any]:
                         "description": "Use the built-in simulator instead of your account: no key, no charges."},
             "read_only": {"type": "boolean", "title": "Read-only", "default": False, "required": False,
                           "description": "Expose only tools that read; nothing can spend or destroy."},
-            "toolsets": {"type": "string", "title": "Toolsets", "default": toolsets, "required": False,
-                         "description": "Comma-separated toolset ids, or 'all'."},
+            "toolsets": {"type": "string", "title": "Toolsets", "default": "default", "required": False,
+                         "description": f"'default' ({toolsets}), 'all', or comma-separated toolset ids."},
         },
         "compatibility": {"platforms": ["darwin", "win32", "linux"], "runtimes": {"python": ">=3.11"}},
     }
@@ -207,15 +302,21 @@ def bundle_manifest() -> dict[str, Any]:
 
 def bundle_pyproject() -> str:
     return (
-        "# The MCP Bundle's own project: uv installs the pinned server from PyPI into the bundle's environment.\n"
+        "# The MCP Bundle's own project: uv installs the server and its dependencies from the wheels\n"
+        "# packed into the bundle (wheels/, filled by .ci/bundle.py), never from a registry.\n"
         "# Generated by `python -m novita_mcp.manifests --write`; do not edit.\n"
         "[project]\n"
         f'name = "{PACKAGE}-bundle"\n'
         f'version = "{__version__}"\n'
         'requires-python = ">=3.11"\n'
         f'dependencies = ["{PACKAGE}=={__version__}"]\n'
-        "\n[tool.uv]\npackage = false\n"
+        "\n[tool.uv]\npackage = false\nno-index = true\nfind-links = [\"wheels\"]\n"
     )
+
+
+# What `mcpb pack manifests/bundle` must leave out: a local environment or lock made by trying
+# the bundle folder with `uv run` (tens of MB, and built for one machine).
+BUNDLE_IGNORE = ".venv/\nuv.lock\n__pycache__/\n*.pyc\n"
 
 
 def registry_server() -> dict[str, Any]:
@@ -256,30 +357,35 @@ def render_all() -> dict[str, str]:
     files["bundle/manifest.json"] = dump(bundle_manifest())
     files["bundle/pyproject.toml"] = bundle_pyproject()
     files["bundle/server/main.py"] = _BUNDLE_ENTRY
+    files["bundle/.mcpbignore"] = BUNDLE_IGNORE
     files["server.json"] = dump(registry_server())
     return files
 
 
 def main(argv: list[str] | None = None) -> int:
+    from novita_mcp.reference import render_docs
+
     parser = argparse.ArgumentParser(prog="python -m novita_mcp.manifests", description=__doc__.splitlines()[0])
     mode = parser.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--write", action="store_true", help="regenerate the files under manifests/")
+    mode.add_argument("--write", action="store_true", help="regenerate the files under manifests/ and docs/")
     mode.add_argument("--check", action="store_true", help="exit 1 when a file is out of date")
     parser.add_argument("--dir", type=Path, default=MANIFEST_DIR, help="target directory (default: manifests/)")
+    parser.add_argument("--docs-dir", type=Path, default=DOCS_DIR, help="generated docs (default: docs/)")
     args = parser.parse_args(argv)
     stale = []
-    for rel, text in render_all().items():
-        path = args.dir / rel
-        current = path.read_text() if path.exists() else None
-        if current == text:
-            continue
-        stale.append(rel)
-        if args.write:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
+    for folder, files in ((args.dir, render_all()), (args.docs_dir, render_docs())):
+        for rel, text in files.items():
+            path = folder / rel
+            current = path.read_text(encoding="utf-8") if path.exists() else None
+            if current == text:
+                continue
+            stale.append(path)
+            if args.write:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
     verb = "wrote" if args.write else "out of date"
-    for rel in stale:
-        print(f"{verb}: manifests/{rel}", file=sys.stderr)
+    for path in stale:
+        print(f"{verb}: {path}", file=sys.stderr)
     return 1 if stale and args.check else 0
 
 

@@ -10,7 +10,7 @@ from pydantic import SecretStr
 
 from novita_mcp.settings import SANDBOX_BASE_URL, Settings
 
-__all__ = ["prepare", "in_process_sandbox", "run_stdio", "run_http", "serve_sandbox"]
+__all__ = ["prepare", "check_settings", "in_process_sandbox", "run_stdio", "run_http", "serve_sandbox"]
 
 
 def in_process_sandbox(settings: Settings) -> tuple[Any, Settings]:
@@ -19,8 +19,8 @@ def in_process_sandbox(settings: Settings) -> tuple[Any, Settings]:
 
     sandbox = Sandbox()
     return sandbox, settings.model_copy(update={
-        # The sandbox is where a new user tries everything: every toolset unless told otherwise.
-        "toolsets": settings.toolsets or ["all"],
+        # The sandbox shows the toolsets the real server would (--toolsets all shows everything):
+        # beside a real entry in one client, it must not double the tool count past clients' caps.
         "api_key": SecretStr(sandbox.api_key),
         "base_url": SANDBOX_BASE_URL,
         "dedicated_base_url": SANDBOX_BASE_URL,
@@ -29,15 +29,25 @@ def in_process_sandbox(settings: Settings) -> tuple[Any, Settings]:
     })
 
 
-def prepare(settings: Settings) -> tuple[Any, Settings]:
-    """The server for these settings: against the in-process sandbox, or against Novita with a key."""
+def check_settings(settings: Settings) -> None:
+    """What the settings class cannot check alone: toolset ids and tool names exist (CLIError if not)."""
     from novita_mcp.cli import CLIError
-    from novita_mcp.server import build_server, select_toolsets
+    from novita_mcp.server import select_toolsets
+    from novita_mcp.tool_access import ToolAccess
 
     try:
         select_toolsets(settings.toolsets)
+        ToolAccess(settings)  # an unknown tool name in the allow/deny lists is a start-up error
     except ValueError as exc:
         raise CLIError(str(exc)) from None
+
+
+def prepare(settings: Settings) -> tuple[Any, Settings]:
+    """The server for these settings: against the in-process sandbox, or against Novita with a key."""
+    from novita_mcp.cli import CLIError
+    from novita_mcp.server import build_server
+
+    check_settings(settings)
     if settings.sandbox:
         sandbox, settings = in_process_sandbox(settings)
         return build_server(settings, sandbox.transport(), clock=sandbox.clock.now,

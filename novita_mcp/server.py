@@ -67,18 +67,25 @@ and confirmation_token. Never approve on the user's behalf. Prices are in USD.""
 
 
 def select_toolsets(requested: list[str] | None, *, read_only: bool = False) -> list[ToolsetInfo]:
-    """The toolsets to expose. Raises ValueError naming any unknown id and the allowed ones."""
+    """The toolsets to expose. Raises ValueError naming any unknown id and the allowed ones.
+
+    ``default`` names the default toolsets (so a config can switch to ``all`` by one word) and
+    may be combined with ids (``default,batch``); ids are case-insensitive.
+    """
     del read_only
     known = {t.id: t for t in TOOLSETS}
-    if not requested:
-        return [t for t in TOOLSETS if t.default]
-    if [r.lower() for r in requested] == ["all"]:
+    wanted = [r.strip().lower() for r in requested or [] if r.strip()]
+    if not wanted:
+        wanted = ["default"]
+    if "all" in wanted:
         return list(TOOLSETS)
-    unknown = [r for r in requested if r not in known]
+    unknown = [r for r in wanted if r not in known and r != "default"]
     if unknown:
         raise ValueError(f"unknown toolset {', '.join(map(repr, unknown))}; choose from: "
-                         f"{', '.join(known)} (or 'all')")
-    return [known[r] for r in dict.fromkeys(requested)]
+                         f"{', '.join(known)} (or 'default', 'all')")
+    ids = {t.id for t in TOOLSETS if t.default} if "default" in wanted else set()
+    ids |= set(wanted)
+    return [t for t in TOOLSETS if t.id in ids]
 
 
 def load_toolset(info: ToolsetInfo) -> Any:
@@ -129,15 +136,15 @@ def build_server(
             await client.aclose()
             guard.ledger.close()
 
-    tools = [
-        tool_object(spec)
-        for info in selected
-        for spec in load_toolset(info).tools
-        if not (settings.read_only and not spec.read_only)  # read-only mode: non-read tools are not even listed
-    ]
+    from novita_mcp.tool_access import ToolAccess
+
+    # Read-only mode and the allow/deny lists, read tools included: what is listed is what may run.
+    access = ToolAccess(settings)
+    tools = [tool_object(spec) for info in selected for spec in load_toolset(info).tools if access.exposes(spec)]
     # log_level: the SDK configures root logging at construction; INFO would log every HTTP request.
     server = MCPServer(SERVER_NAME, version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan,
-                       log_level="WARNING", request_state_security=_request_state_security(settings), tools=tools)
+                       log_level="WARNING", request_state_security=_request_state_security(settings), tools=tools,
+                       middleware=[access])
     from novita_mcp.client_logs import install as install_client_logs
     from novita_mcp.guard.redact import install_log_redaction
 

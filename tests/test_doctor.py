@@ -50,9 +50,12 @@ def test_a_healthy_installation_passes_and_the_key_is_shown_only_masked(
 def test_the_report_carries_a_ready_to_paste_config_for_every_client(
     sandbox: Sandbox, make_settings: Callable[..., Settings]
 ) -> None:
+    from novita_mcp.manifests import this_install
+
     _, report = doctor(make_settings(), sandbox.transport())
-    for config in client_configs().values():
+    for config in client_configs(launcher=this_install()).values():  # the command of this very install
         assert json.dumps(config, indent=2) in report
+    assert '"command": "uvx", "args": ["novita-mcp"]' in report and "Once novita-mcp is published" in report
 
 
 def test_a_refused_key_fails_without_printing_it(sandbox: Sandbox, make_settings: Callable[..., Settings]) -> None:

@@ -1,4 +1,4 @@
-"""Entry point of the novita-mcp MCP Bundle: uv installs the pinned package, this starts it on stdio."""
+"""Entry point of the novita-mcp MCP Bundle: uv installs the bundled wheels, this starts the server on stdio."""
 
 from novita_mcp.cli import main
 
