@@ -73,7 +73,9 @@ class Check:
         if choices is not None and value not in choices:
             raise bad(f"{self.where}{name} must be one of {', '.join(map(str, choices))}; got {value}")
         if (lo is not None and value < lo) or (hi is not None and value > hi):
-            raise bad(f"{self.where}{name} must be between {lo} and {hi}; got {value}")
+            span = f"between {lo} and {hi}" if lo is not None and hi is not None else (
+                f"at least {lo}" if lo is not None else f"at most {hi}")
+            raise bad(f"{self.where}{name} must be {span}; got {value}")
         return value
 
     def num(self, name: str, *, required: bool = False, lo: float | None = None, hi: float | None = None,
@@ -85,8 +87,9 @@ class Check:
             raise bad(f"{self.where}{name} must be a number")
         low_fails = lo is not None and (value <= lo if lo_open else value < lo)
         if low_fails or (hi is not None and value > hi):
-            raise bad(f"{self.where}{name} must be {'above' if lo_open else 'at least'} {lo} and at most {hi}; "
-                      f"got {value}")
+            parts = ([f"{'above' if lo_open else 'at least'} {lo}"] if lo is not None else []) + (
+                [f"at most {hi}"] if hi is not None else [])
+            raise bad(f"{self.where}{name} must be {' and '.join(parts)}; got {value}")
         return value
 
     def bool(self, name: str, default: bool = False) -> bool:
@@ -169,14 +172,16 @@ def parse_extra(body: dict[str, Any]) -> Extra:
         if test is not None and test.bool("enabled"):
             status = test.str("return_task_status", choices=("TASK_STATUS_SUCCEED", "TASK_STATUS_FAILED"),
                               default="TASK_STATUS_SUCCEED")
+    # custom_storage is optional, and so is aws_s3 inside it: the official SDK sends
+    # ``custom_storage: {}`` on every v3 call. Only a given aws_s3 needs region, bucket and path.
     storage = extra.obj("custom_storage")
-    if storage is not None:
-        s3 = storage.obj("aws_s3", required=True)
-        assert s3 is not None
+    s3 = storage.obj("aws_s3") if storage is not None else None
+    if s3 is not None:
         for name in ("region", "bucket", "path"):
             if not s3.str(name, required=True):
                 raise SandboxError("media", "INVALID_CUSTOM_OUTPUT_PATH",
                                    f"extra.custom_storage.aws_s3.{name} is empty")
+        s3.bool("save_to_path_directly")
     return Extra(image_type, video_type, nsfw, level, enterprise, url, status)
 
 
