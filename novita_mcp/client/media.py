@@ -1,4 +1,5 @@
-"""Image, video and audio generation (REFERENCE.md §5): submit, poll, sync endpoints, models.
+"""Image, video and audio generation (Novita's model-apis-* pages; see docs/coverage.md): submit, poll,
+sync endpoints, models.
 
 A generation POST is never retried by the transport (it bills); polling a task is.
 """
@@ -201,8 +202,17 @@ class MediaAPI:
         return SeedreamResult.model_validate(await self._http.request("POST", path, json_body=body, timeout=120))
 
     async def sync_image(self, path: str, body: dict[str, Any]) -> SyncImage:
-        """The synchronous utilities (cleanup, remove/replace background, remove text): base64 back."""
+        """The synchronous utilities (cleanup, remove/replace background, remove text, reimagine,
+        merge face): base64 back."""
         return SyncImage.model_validate(await self._http.request("POST", path, json_body=body))
+
+    async def img2prompt(self, image_b64: str) -> str:
+        """Image to Prompt (``POST /v3/img2prompt``): a text prompt that would draw this image."""
+        data = await self._http.request("POST", "/v3/img2prompt", json_body={"image_file": image_b64})
+        prompt = data.get("prompt") if isinstance(data, dict) else None
+        if not isinstance(prompt, str):
+            raise MalformedResponseError("Novita answered /v3/img2prompt without a prompt.")
+        return prompt
 
     async def speech(self, model: str, body: dict[str, Any]) -> SpeechResult:
         """Synchronous MiniMax TTS; the 2.8 models wrap the answer in MiniMax's own envelope."""

@@ -43,6 +43,10 @@ PRICES: dict[str, Price] = {
     "replace-background": Price("image", Decimal("0.005")),
     "cleanup": Price("image", Decimal("0.003")),
     "remove-text": Price("image", Decimal("0.003")),
+    # Inferred like the utilities above (no price on their pages): one image, or one prompt per call.
+    "reimagine": Price("image", Decimal("0.003")),
+    "merge-face": Price("image", Decimal("0.003")),
+    "img2prompt": Price("call", Decimal("0.002")),
     # newer image models
     "seedream-3-0": Price("image", Decimal("0.03")),
     "seedream-4.0": Price("image", Decimal("0.03")),

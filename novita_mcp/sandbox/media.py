@@ -32,6 +32,7 @@ class MediaDomain:
             media_image,
             media_models,
             media_video,
+            media_vision,
         )
 
         self.state = state
@@ -46,6 +47,7 @@ class MediaDomain:
             *self.tasks.routes,
             *media_models.routes(self),
             *media_image.routes(self),
+            *media_vision.routes(self),
             *media_video.routes(self),
             *media_audio.routes(self),
         ]

@@ -65,8 +65,9 @@ async def test_txt2img_v3_with_the_sdk_defaults_generates_and_downloads(sandbox,
 
 async def test_img2img_v3_with_the_sdk_defaults_generates_and_downloads(sandbox, monkeypatch) -> None:
     async with sdk_client(sandbox, monkeypatch) as sdk:
+        # steps is required by the img2img page; the SDK sends null unless it is given.
         result = await in_thread(lambda: sdk.img2img_v3(model_name=CHECKPOINT, input_image=png_b64(picture()),
-                                                        prompt="the same, at dusk", image_num=1))
+                                                        prompt="the same, at dusk", image_num=1, steps=20))
     assert result.task.status == proto.V3TaskResponseStatus.TASK_STATUS_SUCCEED
     assert [decoded(b).size for b in result.images_encoded] == [(512, 512)]  # the SDK's default size
 
