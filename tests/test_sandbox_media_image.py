@@ -175,3 +175,13 @@ async def test_an_illegal_prompt_is_refused_at_once(sandbox) -> None:
     async with _http(sandbox) as http:
         response = await http.post("/v3beta/flux-1-schnell", json={**FLUX, "prompt": "[illegal] thing"})
     assert (response.status_code, response.json()["reason"]) == (400, "ILLEGAL_PROMPT")
+
+
+async def test_custom_storage_is_optional_and_a_given_bucket_needs_region_bucket_and_path(sandbox) -> None:
+    # The official SDK sends custom_storage: {} on every v3 call.
+    async with _http(sandbox) as http:
+        empty = await http.post("/v3/async/txt2img", json={"extra": {"custom_storage": {}}, "request": TXT2IMG})
+        partial = await http.post("/v3/async/txt2img", json={
+            "extra": {"custom_storage": {"aws_s3": {"region": "us-east-1"}}}, "request": TXT2IMG})
+    assert empty.status_code == 200
+    assert partial.status_code == 400 and "aws_s3.bucket" in partial.json()["message"]

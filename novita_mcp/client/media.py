@@ -43,7 +43,7 @@ class EnterprisePlan(_Request):
 
 
 class Extra(_Request):
-    """The ``extra`` object of SD-style endpoints (§5.1)."""
+    """The ``extra`` object of SD-style endpoints (model-apis-txt2img and its siblings)."""
 
     response_image_type: ImageFormat | None = None
     response_video_type: Literal["mp4", "gif"] | None = None
@@ -78,7 +78,7 @@ class FluxRequest(_Request):
 
 class ImageOutput(APIModel):
     image_url: str
-    image_url_ttl: LooseInt = 0  # an int or a numeric string, depending on the model (§5.2)
+    image_url_ttl: LooseInt = 0  # an int or a numeric string, depending on the model (model-apis-task-result)
     image_type: LooseStr = ""
     nsfw_detection_result: dict[str, Any] | None = None
 
@@ -185,7 +185,7 @@ class MediaAPI:
         data = await self._http.request("POST", path, json_body=body)
         task_id = data.get("task_id") if isinstance(data, dict) else None
         if not task_id and isinstance(data, dict) and isinstance(data.get("data"), dict):
-            task_id = data["data"].get("task_id")  # the legacy v2 wrapper (§2.1)
+            task_id = data["data"].get("task_id")  # the legacy v2 wrapper
         if not task_id:
             raise MalformedResponseError(f"Novita accepted {path} but returned no task_id.")
         return str(task_id)

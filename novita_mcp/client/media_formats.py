@@ -102,7 +102,7 @@ def sniff(data: bytes) -> MediaInfo:
 
 @dataclass(frozen=True)
 class ImageLimits:
-    """An endpoint's documented input limits (REFERENCE.md §5)."""
+    """An endpoint's documented input limits (Novita's model-apis-* pages)."""
 
     max_bytes: int
     formats: tuple[str, ...] = ("png", "jpeg", "webp")

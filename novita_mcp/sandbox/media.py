@@ -1,4 +1,4 @@
-"""The media domain of the sandbox: image, video and audio generation (REFERENCE.md §5).
+"""The media domain of the sandbox: image, video and audio generation (Novita's model-apis-* pages; docs/coverage.md).
 
 This module wires the parts together; the endpoints live in ``media_image``,
 ``media_video``, ``media_audio`` and ``media_models``, the task machine in

@@ -1,7 +1,7 @@
 """Request checking shared by the media endpoints: fields, the ``extra`` object, image inputs.
 
 Every refusal is Novita's ``INVALID_REQUEST_BODY`` (400) naming the field and the allowed
-values, or one of the image-specific reasons of REFERENCE.md §2.2.
+values, or one of the image-specific reasons of the basic-error-code page.
 """
 
 from __future__ import annotations
@@ -155,7 +155,7 @@ class Extra:
 
 
 def parse_extra(body: dict[str, Any]) -> Extra:
-    """The common ``extra`` object (REFERENCE.md §5.1)."""
+    """The common ``extra`` object (Novita docs: model-apis-txt2img and the other v3 pages)."""
     raw = body.get("extra")
     extra = Check(raw if raw is not None else {}, "extra.")
     image_type = extra.str("response_image_type", choices=("png", "webp", "jpeg"), default="png")

@@ -19,9 +19,8 @@ from ._served import contract_sandbox, in_thread, sdk_client
 
 pytestmark = pytest.mark.anyio
 
-novita_client = pytest.importorskip("novita_client")
-from novita_client import proto  # noqa: E402
-from PIL import Image  # noqa: E402
+from novita_client import proto
+from PIL import Image
 
 CHECKPOINT = "sd_xl_base_1.0.safetensors"
 INPAINTING_CHECKPOINT = "realisticVisionV51_v51VAE-inpainting_94324.safetensors"
