@@ -40,7 +40,7 @@ async def test_a_full_round_trip_against_the_sandbox(sandbox) -> None:
         ticket = await client.training.request_upload("png")
         await client.training.upload(ticket, PNG, content_type="image/png")
         task_id = await client.training.create("style", {
-            "name": "wc", "base_model": "v1-5", "width": 512, "height": 512,
+            "name": "wc", "base_model": "v1-5-pruned-emaonly", "width": 512, "height": 512,
             "image_dataset_items": [{"assets_id": ticket.assets_id}], "expert_setting": {"max_train_steps": 100}})
         sandbox.advance(3600)
         task = await client.training.get("style", task_id)
@@ -48,3 +48,16 @@ async def test_a_full_round_trip_against_the_sandbox(sandbox) -> None:
     assert (task.task_status, task.task_type, task.progress) == ("SUCCESS", "style", 100)
     assert task.models[0].model_status == "SERVING"
     assert [t.task_id for t in tasks] == [task_id] and cursor == ""
+
+
+async def test_progress_and_time_left_are_read_from_extra_where_the_docs_put_them() -> None:
+    # The documented result of GET /v3/training/subject: progress lives in ``extra``.
+    documented = {"task_id": "t1", "task_status": "TRAINING", "model_type": "lora", "models": [],
+                  "extra": {"progress_percent": 40, "eta_relative": 300}}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=documented)
+
+    async with NovitaClient(api_key="sk_secret", transport=httpx.MockTransport(handler)) as client:
+        task = await client.training.get("subject", "t1")
+    assert (task.task_status, task.progress, task.eta) == ("TRAINING", 40, 300)

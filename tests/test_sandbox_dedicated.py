@@ -168,11 +168,21 @@ async def test_invalid_creates_are_400_with_the_reason(http, sandbox, overrides,
     assert sandbox.domain("dedicated").endpoints == {}
 
 
-async def test_models_lists_only_ready_routing_keys(http, sandbox) -> None:
+async def test_models_lists_the_catalogue_and_only_ready_routing_keys(http, sandbox) -> None:
+    # /v1/models is also the Quick Start's first request: the serverless catalogue is listed there too.
+    catalogue = [m["id"] for m in (await http.get("/openai/v1/models")).json()["data"]]
     ep = await create(http)
-    assert (await http.get("/v1/models")).json()["data"] == []
+    assert [m["id"] for m in (await http.get("/v1/models")).json()["data"]] == catalogue
     sandbox.advance(STARTUP_SECONDS)
-    assert [m["id"] for m in (await http.get("/v1/models")).json()["data"]] == [ep["routing_key"]]
+    assert [m["id"] for m in (await http.get("/v1/models")).json()["data"]] == [*catalogue, ep["routing_key"]]
+
+
+async def test_v1_chat_with_a_catalogue_model_is_answered_and_charged_as_serverless(http, sandbox) -> None:
+    model = (await http.get("/openai/v1/models")).json()["data"][0]["id"]
+    before = len(sandbox.state.charges)
+    r = await http.post("/v1/chat/completions", json={"model": model, "messages": [{"role": "user", "content": "hi"}]})
+    assert r.status_code == 200 and r.json()["model"] == model
+    assert sandbox.state.charges[before].category == "llm"
 
 
 async def test_an_empty_balance_refuses_a_create_with_not_enough_balance(http, sandbox) -> None:

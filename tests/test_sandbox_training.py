@@ -1,4 +1,4 @@
-"""The sandbox's LoRA training (REFERENCE.md §5.20): uploads, task states on the clock, money, lists."""
+"""The sandbox's LoRA training (Novita docs: model-apis-create-{style,subject}-training): uploads, task states on the clock, money, lists."""
 
 from __future__ import annotations
 
@@ -57,8 +57,9 @@ async def test_a_style_training_goes_queuing_training_success_and_its_model_depl
     assert (await status())["task_status"] == "QUEUING"
     sandbox.advance(QUEUE_SECONDS + 500 * SECONDS_PER_STEP / 2)
     halfway = await status()
-    assert (halfway["task_status"], halfway["progress"], halfway["models"]) == ("TRAINING", 50, [])
-    assert halfway["eta"] == 150
+    # The docs put progress and the time left in the result's ``extra``, not at the top level.
+    assert (halfway["task_status"], halfway["extra"]["progress_percent"], halfway["models"]) == ("TRAINING", 50, [])
+    assert halfway["extra"]["eta_relative"] == 150 and "progress" not in halfway and "eta" not in halfway
     sandbox.advance(500 * SECONDS_PER_STEP / 2)
     done = await status()
     assert done["task_status"] == "SUCCESS" and done["model_type"] == "lora"
@@ -77,8 +78,16 @@ async def test_a_training_is_charged_once_at_creation_by_the_shared_price_table(
 
 
 @pytest.mark.parametrize(("overrides", "fragment"), [
-    ({"width": 2048}, "width"),
-    ({"expert_setting": {"max_train_steps": 10}}, "max_train_steps"),
+    ({"width": 0}, "width"),
+    ({"height": "512"}, "height"),
+    ({"expert_setting": {"max_train_steps": 0}}, "max_train_steps"),
+    ({"expert_setting": {"learning_rate": "3e-4"}}, "learning_rate"),
+    ({"expert_setting": {"lr_scheduler": "step"}}, "lr_scheduler"),
+    ({"expert_setting": {"lora_r": 2}}, "lora_r"),
+    ({"expert_setting": {"batch_size": 5}}, "batch_size"),
+    ({"expert_setting": {"seed": 0}}, "seed"),
+    ({"base_model": "sd_xl_base_1.0.safetensors"}, "base_model"),
+    ({"components": [{"name": "sharpen", "args": []}]}, "components"),
     ({"name": ""}, "name"),
     ({"image_dataset_items": []}, "image_dataset_items"),
 ])
@@ -91,13 +100,42 @@ async def test_invalid_trainings_are_refused_and_not_charged(http, sandbox, over
     assert sandbox.state.balance_units == before
 
 
-async def test_a_subject_training_needs_an_instance_prompt(http, sandbox) -> None:
+SUBJECT_EXPERT = {"instance_prompt": "a close photo of ohwx person", "class_prompt": "person"}
+COMPONENTS = [{"name": "face_crop_region", "args": [{"name": "ratio", "value": "1"}]},
+              {"name": "resize", "args": [{"name": "width", "value": "512"}, {"name": "height", "value": "512"}]}]
+
+
+async def test_a_subject_training_needs_an_instance_prompt_and_components(http, sandbox) -> None:
     asset = await upload(http, sandbox)
-    refused = await http.post("/v3/training/subject", json=request([asset]))
-    assert "instance_prompt" in refused.json()["message"]
-    ok = await http.post("/v3/training/subject", json=request(
-        [asset], expert_setting={"instance_prompt": "a photo of sks dog", "max_train_steps": 200}))
+    no_prompt = await http.post("/v3/training/subject", json=request([asset], components=COMPONENTS))
+    assert "instance_prompt" in no_prompt.json()["message"]
+    no_components = await http.post("/v3/training/subject", json=request([asset], expert_setting=SUBJECT_EXPERT))
+    assert no_components.status_code == 400 and "components" in no_components.json()["message"]
+    ok = await http.post("/v3/training/subject", json=request([asset], expert_setting=SUBJECT_EXPERT,
+                                                              components=COMPONENTS))
     assert ok.status_code == 200
+
+
+async def test_the_class_prompt_of_a_subject_training_is_the_documented_enum(http, sandbox) -> None:
+    asset = await upload(http, sandbox)
+    free_text = await http.post("/v3/training/subject", json=request(
+        [asset], expert_setting={**SUBJECT_EXPERT, "class_prompt": "a photo of a dog"}, components=COMPONENTS))
+    assert free_text.status_code == 400 and "class_prompt must be one of person" in free_text.json()["message"]
+
+
+async def test_the_sdk_nulls_are_accepted_and_an_unset_step_count_trains_the_default(http, sandbox) -> None:
+    from novita_mcp.pricing.platform import TRAINING_DEFAULT_STEPS
+
+    asset = await upload(http, sandbox)
+    nulls = dict.fromkeys(("max_train_steps", "learning_rate", "seed", "lr_scheduler", "with_prior_preservation",
+                           "prior_loss_weight", "lora_r", "lora_alpha", "lora_text_encoder_r",
+                           "lora_text_encoder_alpha"))
+    before = sandbox.state.balance_units
+    ok = await http.post("/v3/training/style", json=request([asset], width=1, height=3000, components=None,
+                                                            expert_setting={**nulls, "instance_prompt": None,
+                                                                            "class_prompt": None}))
+    assert ok.status_code == 200, ok.text
+    assert before - sandbox.state.balance_units == training_usd(TRAINING_DEFAULT_STEPS) * 10_000
 
 
 async def test_an_asset_must_be_uploaded_and_of_its_declared_type(http, sandbox) -> None:
@@ -112,7 +150,8 @@ async def test_the_list_pages_by_cursor_and_filters_by_type(http, sandbox) -> No
     asset = await upload(http, sandbox)
     for i in range(3):
         await http.post("/v3/training/style", json=request([asset], name=f"s{i}"))
-    await http.post("/v3/training/subject", json=request([asset], expert_setting={"instance_prompt": "sks"}))
+    await http.post("/v3/training/subject", json=request([asset], expert_setting=SUBJECT_EXPERT,
+                                                         components=COMPONENTS))
     first = (await http.get("/v3/training", params={"pagination.limit": 2, "task_type": "style"})).json()
     assert [t["task_name"] for t in first["tasks"]] == ["s2", "s1"]
     rest = (await http.get("/v3/training", params={"pagination.limit": 2, "task_type": "style",

@@ -174,7 +174,7 @@ async def test_list_image_models_pages_through_checkpoints(media_server) -> None
                                                             "cursor": first.structured_content["next_cursor"]})
         inpaint = await client.call_tool("list_image_models", {"inpainting": True})
     names = [m["sd_name"] for m in first.structured_content["models"] + rest.structured_content["models"]]
-    assert "sd_xl_base_1.0.safetensors" in names and len(names) == len(set(names)) == 10
+    assert "sd_xl_base_1.0.safetensors" in names and len(names) == len(set(names)) == 11
     assert rest.structured_content["next_cursor"] is None
     assert all(m["is_inpainting"] for m in inpaint.structured_content["models"])
 

@@ -65,7 +65,7 @@ async def test_a_declined_training_sends_nothing_and_costs_nothing(server, sandb
                   ).structured_content["result"]["assets_ids"]
     balance = sandbox.state.balance_units
     async with connect(server(), elicit=elicitation("decline")) as client:
-        result = await client.call_tool("start_training", {"kind": "style", "name": "x", "base_model": "v1-5",
+        result = await client.call_tool("start_training", {"kind": "style", "name": "x", "base_model": "v1-5-pruned-emaonly",
                                                            "assets_ids": assets})
     assert result.is_error
     assert sandbox.state.requests_to("/v3/training") == []
@@ -83,7 +83,7 @@ async def test_an_image_of_the_wrong_format_is_refused_before_any_upload(server,
 
 async def test_a_subject_training_without_instance_prompt_is_refused_before_asking(server, sandbox) -> None:
     async with connect(server()) as client:
-        result = await client.call_tool("start_training", {"kind": "subject", "name": "dog", "base_model": "v1-5",
+        result = await client.call_tool("start_training", {"kind": "subject", "name": "dog", "base_model": "v1-5-pruned-emaonly",
                                                            "assets_ids": ["a"]})
     assert result.is_error and "instance_prompt" in result.content[0].text
     assert sandbox.state.requests_to("/v3/training") == []
@@ -91,7 +91,7 @@ async def test_a_subject_training_without_instance_prompt_is_refused_before_aski
 
 async def test_a_training_quote_follows_the_step_count(server) -> None:
     async with connect(server()) as client:
-        result = await client.call_tool("start_training", {"kind": "style", "name": "x", "base_model": "v1-5",
+        result = await client.call_tool("start_training", {"kind": "style", "name": "x", "base_model": "v1-5-pruned-emaonly",
                                                            "assets_ids": ["a"], "max_train_steps": 2500})
     assert result.structured_content["confirmation"]["cost_usd"] == "1.0000"
 
@@ -102,7 +102,54 @@ async def test_start_training_waits_for_consent(server, sandbox, images, mode) -
         assets = (await client.call_tool("upload_training_images", {"images": images})
                   ).structured_content["result"]["assets_ids"]
     domain = sandbox.domain("training")
-    args = {"kind": "subject", "name": "dog", "base_model": "v1-5", "assets_ids": assets,
-            "instance_prompt": "a photo of sks dog", "max_train_steps": 300}
+    args = {"kind": "subject", "name": "dog", "base_model": "v1-5-pruned-emaonly", "assets_ids": assets,
+            "instance_prompt": "a close photo of ohwx person", "max_train_steps": 300}
     await exercise(server(), sandbox, mode, "start_training", args, "/v3/training/subject",
                    lambda: domain.tasks == {}, lambda: len(domain.tasks) == 1)
+
+
+async def test_a_subject_training_sends_what_the_docs_require(server, sandbox, images) -> None:
+    async with connect(server()) as client:
+        assets = (await client.call_tool("upload_training_images", {"images": images})
+                  ).structured_content["result"]["assets_ids"]
+        args = {"kind": "subject", "name": "me", "base_model": "v1-5-pruned-emaonly", "assets_ids": assets,
+                "instance_prompt": "a close photo of ohwx person", "class_prompt": "person", "width": 640,
+                "height": 768}
+        first = await client.call_tool("start_training", args)
+        done = await client.call_tool("start_training", {**args,
+                                                         "confirmation_token": first.structured_content[
+                                                             "confirmation"]["token"]})
+    assert done.structured_content["status"] == "done", done.content[0].text
+    (sent,) = sandbox.state.requests_to("/v3/training/subject")
+    assert sent.body["expert_setting"]["class_prompt"] == "person"
+    assert [c["name"] for c in sent.body["components"]] == ["face_crop_region", "resize", "face_restore"]
+    resize = next(c for c in sent.body["components"] if c["name"] == "resize")
+    assert resize["args"] == [{"name": "width", "value": "640"}, {"name": "height", "value": "768"}]
+
+
+async def test_a_free_text_class_prompt_or_an_unknown_base_model_is_refused_by_the_schema(server, sandbox) -> None:
+    base = {"kind": "subject", "name": "dog", "assets_ids": ["a"], "instance_prompt": "ohwx dog"}
+    async with connect(server()) as client:
+        free_text = await client.call_tool("start_training", {**base, "base_model": "v1-5-pruned-emaonly",
+                                                              "class_prompt": "a photo of a dog"})
+        unknown = await client.call_tool("start_training", {**base, "base_model": "v1-5"})
+    assert free_text.is_error and "person" in free_text.content[0].text
+    assert unknown.is_error and "v1-5-pruned-emaonly" in unknown.content[0].text
+    assert sandbox.state.requests_to("/v3/training") == []
+
+
+async def test_get_training_shows_the_progress_novita_reports_in_extra(server, sandbox, images) -> None:
+    async with connect(server()) as client:
+        assets = (await client.call_tool("upload_training_images", {"images": images})
+                  ).structured_content["result"]["assets_ids"]
+        args = {"kind": "style", "name": "wc", "base_model": "v1-5-pruned-emaonly", "assets_ids": assets,
+                "max_train_steps": 1000}
+        first = await client.call_tool("start_training", args)
+        done = await client.call_tool("start_training", {**args, "confirmation_token": first.structured_content[
+            "confirmation"]["token"]})
+        task_id = done.structured_content["result"]["task_id"]
+        sandbox.advance(60 + 300)  # queued 60 s, then half of 1000 steps x 0.6 s
+        halfway = await client.call_tool("get_training", {"kind": "style", "task_id": task_id})
+    view = halfway.structured_content
+    assert (view["status"], view["progress_percent"], view["eta_seconds"]) == ("TRAINING", 50, 300)
+    assert "50%" in halfway.content[0].text and "300 s left" in halfway.content[0].text

@@ -1,4 +1,5 @@
-"""Image, video and audio generation (REFERENCE.md §5): submit, poll, sync endpoints, models.
+"""Image, video and audio generation (Novita's model-apis-* pages; see docs/coverage.md): submit, poll,
+sync endpoints, models.
 
 A generation POST is never retried by the transport (it bills); polling a task is.
 """
@@ -42,7 +43,7 @@ class EnterprisePlan(_Request):
 
 
 class Extra(_Request):
-    """The ``extra`` object of SD-style endpoints (§5.1)."""
+    """The ``extra`` object of SD-style endpoints (model-apis-txt2img and its siblings)."""
 
     response_image_type: ImageFormat | None = None
     response_video_type: Literal["mp4", "gif"] | None = None
@@ -77,7 +78,7 @@ class FluxRequest(_Request):
 
 class ImageOutput(APIModel):
     image_url: str
-    image_url_ttl: LooseInt = 0  # an int or a numeric string, depending on the model (§5.2)
+    image_url_ttl: LooseInt = 0  # an int or a numeric string, depending on the model (model-apis-task-result)
     image_type: LooseStr = ""
     nsfw_detection_result: dict[str, Any] | None = None
 
@@ -184,7 +185,7 @@ class MediaAPI:
         data = await self._http.request("POST", path, json_body=body)
         task_id = data.get("task_id") if isinstance(data, dict) else None
         if not task_id and isinstance(data, dict) and isinstance(data.get("data"), dict):
-            task_id = data["data"].get("task_id")  # the legacy v2 wrapper (§2.1)
+            task_id = data["data"].get("task_id")  # the legacy v2 wrapper
         if not task_id:
             raise MalformedResponseError(f"Novita accepted {path} but returned no task_id.")
         return str(task_id)
@@ -201,8 +202,17 @@ class MediaAPI:
         return SeedreamResult.model_validate(await self._http.request("POST", path, json_body=body, timeout=120))
 
     async def sync_image(self, path: str, body: dict[str, Any]) -> SyncImage:
-        """The synchronous utilities (cleanup, remove/replace background, remove text): base64 back."""
+        """The synchronous utilities (cleanup, remove/replace background, remove text, reimagine,
+        merge face): base64 back."""
         return SyncImage.model_validate(await self._http.request("POST", path, json_body=body))
+
+    async def img2prompt(self, image_b64: str) -> str:
+        """Image to Prompt (``POST /v3/img2prompt``): a text prompt that would draw this image."""
+        data = await self._http.request("POST", "/v3/img2prompt", json_body={"image_file": image_b64})
+        prompt = data.get("prompt") if isinstance(data, dict) else None
+        if not isinstance(prompt, str):
+            raise MalformedResponseError("Novita answered /v3/img2prompt without a prompt.")
+        return prompt
 
     async def speech(self, model: str, body: dict[str, Any]) -> SpeechResult:
         """Synchronous MiniMax TTS; the 2.8 models wrap the answer in MiniMax's own envelope."""

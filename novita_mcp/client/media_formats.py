@@ -102,7 +102,7 @@ def sniff(data: bytes) -> MediaInfo:
 
 @dataclass(frozen=True)
 class ImageLimits:
-    """An endpoint's documented input limits (REFERENCE.md §5)."""
+    """An endpoint's documented input limits (Novita's model-apis-* pages)."""
 
     max_bytes: int
     formats: tuple[str, ...] = ("png", "jpeg", "webp")
@@ -123,6 +123,10 @@ IMAGE_LIMITS: dict[str, ImageLimits] = {
     "remove_background": ImageLimits(30 * _MB),
     "replace_background": ImageLimits(30 * _MB),
     "remove_text": ImageLimits(30 * _MB),
+    # Inferred: the pages of these three give no limits; those of the other sync utilities are taken.
+    "reimagine": ImageLimits(30 * _MB),
+    "merge_face": ImageLimits(30 * _MB),
+    "img2prompt": ImageLimits(30 * _MB),
     "video_first_frame": ImageLimits(10 * _MB, formats=("png", "jpeg"), min_side=300),
     "svd": ImageLimits(10 * _MB),
     "reference": ImageLimits(10 * _MB, min_side=128),

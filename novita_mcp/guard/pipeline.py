@@ -137,7 +137,7 @@ def guarded_function(spec: Any, tool_params: list[inspect.Parameter], output: ty
         guard.audit.write("decision", tool, arguments=planned.args, quote=quote_record(plan),
                           decision=verdict.decision.value, reason=verdict.reason, token_presented=bool(confirmation_token))
         if verdict.decision is Decision.DENY:
-            log.warning("%s refused: %s", tool, verdict.reason)
+            log.info("%s refused: %s", tool, verdict.reason)
             raise ToolError(say.refused(verdict.reason, plan))
         if verdict.decision is Decision.ALLOW:
             return Consent("policy")
@@ -253,7 +253,7 @@ async def _reserve(guard: Any, tool: str, spec: Any, planned: Planned, approved:
     guard.audit.write("reserve", tool, decision=reserved.verdict.decision.value, reason=reserved.verdict.reason,
                       quote=quote_record(plan), entry=reserved.entry_id)
     if reserved.verdict.decision is Decision.DENY:
-        log.warning("%s refused: %s", tool, reserved.verdict.reason)
+        log.info("%s refused: %s", tool, reserved.verdict.reason)
         raise ToolError(say.refused(reserved.verdict.reason, plan))
     return reserved
 
@@ -280,7 +280,7 @@ def _failed(guard: Any, tool: str, plan: Plan, entry: str | None, run: Any, exc:
     if isinstance(exc, ToolError):
         guard.release(entry)
         guard.audit.write("outcome", tool, status="error", error=str(exc))
-        log.warning("%s failed: %s", tool, exc)
+        log.info("%s failed: %s", tool, exc)
         raise exc
     if say.is_unknown_outcome(exc) or not isinstance(exc, NovitaError):
         if not isinstance(exc, NovitaError):
@@ -288,12 +288,12 @@ def _failed(guard: Any, tool: str, plan: Plan, entry: str | None, run: Any, exc:
         guard.uncertain(entry, plan, run.resource_id)
         text = say.outcome_unknown(tool, plan, exc)
         guard.audit.write("outcome", tool, status="unknown", error=text)
-        log.warning("%s: outcome unknown", tool)
+        log.info("%s: outcome unknown", tool)
         raise ToolError(text) from None
     guard.release(entry)
     text = f"{exc.describe()} {say.nothing_done(plan)}"
     guard.audit.write("outcome", tool, status="error", error=text)
-    log.warning("%s failed: %s", tool, exc)
+    log.info("%s failed: %s", tool, exc)
     raise ToolError(text) from None
 
 

@@ -1,6 +1,6 @@
 """The one price table for image, video and audio generation.
 
-Novita publishes only two media prices (REFERENCE.md §9): FLUX.1 schnell
+Novita publishes only two media prices (model-apis-flux-1-schnell and the NSFW-check note of the v3 pages): FLUX.1 schnell
 (USD = 0.003 x width x height x steps / (1024 x 1024 x 4), per image) and the NSFW check
 (+$0.0015 per image). Every other model has no public price and no price field in the
 API, so the numbers below are ESTIMATES, kept here and nowhere else: the sandbox charges
@@ -8,7 +8,7 @@ with them and the media tools quote with them (``novita_mcp.tools.media*`` impor
 module), so a quote always equals what the sandbox charges. Against the real API a quote
 for an estimated model is only indicative; the tools say so in the quote's basis.
 
-Open question chosen here (§11.13): FLUX is charged per image, i.e. x image_num.
+Open question chosen here: FLUX is charged per image, i.e. x image_num.
 """
 
 from __future__ import annotations
@@ -43,6 +43,10 @@ PRICES: dict[str, Price] = {
     "replace-background": Price("image", Decimal("0.005")),
     "cleanup": Price("image", Decimal("0.003")),
     "remove-text": Price("image", Decimal("0.003")),
+    # Inferred like the utilities above (no price on their pages): one image, or one prompt per call.
+    "reimagine": Price("image", Decimal("0.003")),
+    "merge-face": Price("image", Decimal("0.003")),
+    "img2prompt": Price("call", Decimal("0.002")),
     # newer image models
     "seedream-3-0": Price("image", Decimal("0.03")),
     "seedream-4.0": Price("image", Decimal("0.03")),

@@ -1,4 +1,4 @@
-"""The Novita simulator: a stateful ASGI app faithful to REFERENCE.md, charging real (fake) money.
+"""The Novita simulator: a stateful ASGI app faithful to Novita's documented API (docs/coverage.md), charging real (fake) money.
 
 >>> sandbox = Sandbox(clock=ManualClock())           # doctest: +SKIP
 >>> client = NovitaClient(api_key=sandbox.api_key, base_url=sandbox.base_url,

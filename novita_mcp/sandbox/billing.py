@@ -1,4 +1,4 @@
-"""Account and billing endpoints over the charge log (REFERENCE.md §3)."""
+"""Account and billing endpoints over the charge log (Novita docs: basic-get-user-info, basic-query-* billing pages)."""
 
 from __future__ import annotations
 

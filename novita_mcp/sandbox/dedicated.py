@@ -1,9 +1,14 @@
-"""Dedicated endpoints (REFERENCE.md §8.3) and OpenAI-compatible inference on their routing keys.
+"""Dedicated endpoints (Novita's dedicated-endpoints API page) and OpenAI-compatible inference on their routing keys.
 
 Control plane: ``GET /v0/dedicated_endpoints/templates``, ``POST /v0/dedicated_endpoints``,
 ``GET /v0/dedicated_endpoints``, ``GET|PATCH|DELETE /v0/dedicated_endpoints/{endpoint_id}``.
 Data plane: ``POST /v1/chat/completions`` with ``model`` = the endpoint's ``routing_key`` (and
 ``GET /v1/models``). Errors use the "dedicated" family envelope.
+
+``/v1`` is also where the API reference's Quick Start sends its first request
+(``GET https://api.novita.ai/v1/models``), so ``/v1/models`` lists the serverless LLM
+catalogue too, and ``/v1/chat/completions`` with a catalogue model is answered (and charged)
+by the LLM domain, exactly as under ``/openai/v1``.
 
 Choices where the reference is silent (open question 17), kept here:
 
@@ -37,6 +42,7 @@ from starlette.routing import Route
 
 from novita_mcp.pricing.platform import DEDICATED_GPU_HOUR_USD
 from novita_mcp.sandbox.errors import SandboxError, json_object
+from novita_mcp.sandbox.llm_catalog import CATALOGUE, find_model, model_json
 from novita_mcp.sandbox.state import UNITS_PER_USD, SandboxState
 
 __all__ = ["DedicatedDomain", "TEMPLATES", "STARTUP_SECONDS", "REGIONS"]
@@ -282,13 +288,18 @@ class DedicatedDomain:
 
     async def models(self, request: Request) -> JSONResponse:
         now = self.state.now()
-        data = [{"id": e.routing_key, "object": "model", "created": int(e.created_at), "owned_by": "dedicated"}
-                for e in self.endpoints.values() if e.status(now) == "ready"]
+        data = [model_json(m) for m in CATALOGUE]
+        data += [{"id": e.routing_key, "object": "model", "created": int(e.created_at), "owned_by": "dedicated"}
+                 for e in self.endpoints.values() if e.status(now) == "ready"]
         return JSONResponse({"object": "list", "data": data})
 
     async def chat(self, request: Request) -> Response:
         body = await _json(request)
-        ep = self._by_routing_key(body.get("model"))
+        model = body.get("model")
+        if isinstance(model, str) and find_model(model) is not None and not any(
+                e.routing_key == model for e in self.endpoints.values()):
+            return await self.state.domains["llm"].chat(request)  # type: ignore[no-any-return]
+        ep = self._by_routing_key(model)
         status = ep.status(self.state.now())
         if status != "ready":
             raise _not_found(f"dedicated endpoint {ep.id} is not ready (status {status})")

@@ -1,4 +1,4 @@
-"""Novita's error envelopes and status codes, per API family (REFERENCE.md §2)."""
+"""Novita's error envelopes and status codes, per API family (Novita docs: basic-error-code)."""
 
 from __future__ import annotations
 

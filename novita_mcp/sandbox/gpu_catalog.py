@@ -1,4 +1,4 @@
-"""Clusters and GPU / CPU products (REFERENCE.md §6.2, §6.3), with stock per cluster.
+"""Clusters and GPU / CPU products (Novita docs: gpu-instance-list-clusters, -list-products, -list-cpu-products), with stock per cluster.
 
 Prices are in 1/100000 USD per hour per GPU (35000 -> $0.35/h), as the products endpoint
 sends them. Novita publishes no price list for most of these; the figures below are our

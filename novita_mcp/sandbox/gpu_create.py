@@ -1,4 +1,4 @@
-"""Validating a create request (REFERENCE.md §6.4) into an ``Instance``; subscription charges; seed data."""
+"""Validating a create request (Novita docs: gpu-instance-create-instance) into an ``Instance``; subscription charges; seed data."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """GPU and CPU instances: create, list, get, the lifecycle calls, metrics, and their billing.
 
-Paths, bodies and quirks follow REFERENCE.md §6.1-§6.7; the status machine and its
-choices are described in ``gpu_lifecycle``. Money (§9): pay-as-you-go instances are
+Paths, bodies and quirks follow Novita's gpu-instance-* pages (docs/coverage.md); the status machine and its
+choices are described in ``gpu_lifecycle``. Money (the GPU pricing guide): pay-as-you-go instances are
 charged per second of ``pulling``/``running`` in ``settle(now)`` (category "gpu",
 owner = instance id, billNum0 = GPU-seconds); a subscription is charged up front as a
 fixed-term bill. An on-demand create needs a balance that covers one hour.
@@ -156,7 +156,7 @@ class InstancesDomain:
         rows = [i for i in sorted(self.live(), key=lambda i: i.created_at, reverse=True)
                 if name in i.name.lower() and product in i.product_name.lower()
                 and (not status or i.status_at(now) == status)]
-        # pageNum counts from 0 here, though some clients send 1 for the first page (§6.5)
+        # pageNum counts from 0 here, though some clients send 1 for the first page
         size = page_size or 10
         chunk = rows[page_num * size : (page_num + 1) * size]
         sizes = self._storage_sizes()
@@ -280,7 +280,7 @@ class InstancesDomain:
         inst = self.find(q.get("instanceId"))
         now = int(self.state.now())
 
-        def loose(name: str, default: int) -> int:  # bad values silently fall back to defaults (§6.7)
+        def loose(name: str, default: int) -> int:  # bad values silently fall back to defaults
             try:
                 return int(q.get(name) or default)
             except ValueError:

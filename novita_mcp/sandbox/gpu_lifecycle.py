@@ -5,10 +5,10 @@ timeline (``toStop`` now, ``stopping`` 2 s later, ``exited`` 10 s later) and the
 any moment is read from it. So advancing the clock moves instances along with no
 background task, and billing can integrate exactly over the billed statuses.
 
-Choices where REFERENCE.md §6.5.1/§10 leave room (inferred; kept here, in one place):
+Choices where the gpu-instance-* pages leave room (inferred; kept here, in one place):
 
 * step timings below (seconds after the operation);
-* only ``pulling`` and ``running`` are billed (§9: "billing from pulling until stopped");
+* only ``pulling`` and ``running`` are billed (the GPU pricing guide: "billing from pulling until stopped");
 * an operation not allowed in the current status fails with 400 ``OPERATION_LIMIT``;
   ``DEPENDENT_RESOURCE_STATE`` is kept for a dependent resource (network storage, VPC)
   that is in the wrong place or state;

@@ -1,4 +1,4 @@
-"""How a sandbox instance looks on the wire (REFERENCE.md §6.5) and its metrics (§6.7).
+"""How a sandbox instance looks on the wire (Novita docs: gpu-instance-get-instance) and its metrics (gpu-instance-get-metrics).
 
 The quirks are deliberate: ``cpuNum``/``memory``/``gpuNum``/``endTime`` are strings,
 ``volumeMounts[].size`` is an int in get but a string in list, the list view leaves out

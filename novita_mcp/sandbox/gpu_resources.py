@@ -1,4 +1,4 @@
-"""Templates, network storage and container-registry auth (REFERENCE.md §6.8, §6.9, §6.11).
+"""Templates, network storage and container-registry auth (Novita docs: gpu-instance-*-template, -*-network-storage, -*-container-registry-auth).
 
 Network storage is charged per second at the published $0.002 per GB per day (the rate
 lives in ``novita_mcp.pricing.gpu`` so tools quote what this charges; category

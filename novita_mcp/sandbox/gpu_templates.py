@@ -1,4 +1,4 @@
-"""Instance templates (REFERENCE.md §6.8): capital ``Id``, ``createTime`` as a string, and
+"""Instance templates (Novita docs: gpu-instance-create-template, -get-template, -list-templates): capital ``Id``, ``createTime`` as a string, and
 ports sent as strings on create but returned as ints. Templates are free.
 
 Only the account's own (``private``) templates can be changed or deleted; ``official``
@@ -75,6 +75,8 @@ class TemplateStore:
         for key in ("name", "image"):
             if not tpl.get(key):
                 raise _bad(f"template.{key} is required")
+        for key in ("readme", "imageAuth", "startCommand"):  # read back as "" when never set, as documented
+            tpl.setdefault(key, "")
         tpl["type"] = raw.get("type", tpl.get("type", "instance"))
         tpl["channel"] = raw.get("channel", tpl.get("channel", "private"))
         if tpl["type"] not in _TYPES or tpl["channel"] not in _CHANNELS:

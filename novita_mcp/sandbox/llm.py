@@ -1,8 +1,8 @@
-"""The OpenAI-compatible LLM API (REFERENCE.md §4.1–4.5), served under every documented base.
+"""The OpenAI-compatible LLM API (Novita docs: model-apis-llm-* pages), served under every documented base.
 
 ``/openai/v1/...`` (current docs), ``/v3/openai/...`` (legacy base) and ``/openai/...``
 without ``v1`` all reach the same handlers. Every call is charged by the model's catalogue
-prices (§9) with tokens counted by ``novita_mcp.client.llm_tokens`` (the same rule the
+prices with tokens counted by ``novita_mcp.client.llm_tokens`` (the same rule the
 server quotes with). What the models answer is fixed by ``llm_engine``.
 
 Choices where the reference is silent or contradictory, made here:
@@ -59,7 +59,7 @@ async def read_json(request: Request) -> dict[str, Any]:
 
 
 def sse_response(events: Iterable[dict[str, Any]]) -> StreamingResponse:
-    """``data: {json}`` events, then ``data: [DONE]`` (§4.1), sent as they are produced."""
+    """``data: {json}`` events, then ``data: [DONE]`` (the chat-completion page), sent as they are produced."""
 
     async def stream() -> AsyncIterator[bytes]:
         for event in events:

@@ -1,4 +1,4 @@
-"""Files and batches of the LLM API (REFERENCE.md §4.6), run on the sandbox clock.
+"""Files and batches of the LLM API (Novita docs: model-apis-llm-*-batch, -*-file pages), run on the sandbox clock.
 
 A batch moves ``VALIDATING`` → ``PROGRESS`` → ``COMPLETED`` (or ``FAILED`` when its input is
 invalid, ``EXPIRED`` after its 48 h window, ``CANCELLING`` → ``CANCELLED`` when cancelled).
@@ -238,8 +238,14 @@ class LLMBatchDomain:
         return JSONResponse(f.json())
 
     async def list_files(self, request: Request) -> JSONResponse:
-        data = [f.json() for f in sorted(self.files.values(), key=lambda f: f.created_at, reverse=True)]
-        return JSONResponse({"code": 0, "message": "", "data": data})
+        ordered = sorted(self.files.values(), key=lambda f: f.created_at, reverse=True)
+        # The docs give no query for this list, but the openai SDK pages it with ``after=<last id>``
+        # until a page comes back empty: honour it, or the SDK asks for the same page forever.
+        after = request.query_params.get("after")
+        if after:
+            ids = [f.id for f in ordered]
+            ordered = ordered[ids.index(after) + 1:] if after in ids else []
+        return JSONResponse({"code": 0, "message": "", "data": [f.json() for f in ordered]})
 
     async def get_file(self, request: Request) -> JSONResponse:
         return JSONResponse(self._file(request.path_params["file_id"]).json())

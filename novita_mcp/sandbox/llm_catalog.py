@@ -1,11 +1,11 @@
-"""The sandbox's LLM catalogue: the models ``GET /openai/v1/models`` lists (REFERENCE.md §4.3).
+"""The sandbox's LLM catalogue: the models ``GET /openai/v1/models`` lists (Novita docs: model-apis-llm-list-models).
 
 Prices are in Novita's unit, 0.0001 USD per million tokens (3900 = $0.39/M). Only the
 llama-3.3-70b price is documented (3900/3900); the others are estimates in the range of
 Novita's public price page, kept in this one table. Clients and tools never read this
 table: they quote from the prices the models endpoint returns.
 
-Open choices (REFERENCE.md §11 item 9), made here once:
+Open choices (the page leaves them open), made here once:
 * ``features`` values: ``function-calling``, ``structured-outputs``, ``reasoning``, ``vision``,
   ``embedding``, ``rerank``;
 * ``model_type``: ``chat`` | ``embedding`` | ``rerank``; ``status`` 1 = available;
@@ -110,7 +110,7 @@ def find_model(model_id: str) -> ModelSpec | None:
 
 
 def model_json(m: ModelSpec) -> dict[str, Any]:
-    """One model object in the shape of §4.3 (prices as integers in 0.0001 USD per 1M tokens)."""
+    """One model object in the shape of the list-models page (prices as integers in 0.0001 USD per 1M tokens)."""
     pricing: dict[str, Any] = {"prompt": {"price_per_m": m.input_price},
                                "completion": {"price_per_m": m.output_price}}
     if m.cache_read_price is not None:

@@ -250,7 +250,7 @@ def relevance(query: str, document: str) -> float:
 
 
 def cost_units(model: ModelSpec, prompt_tokens: int, completion_tokens: int) -> Decimal:
-    """§9: tokens / 1e6 × price per million, in 0.0001 USD units (exact)."""
+    """Tokens / 1e6 × price per million, in 0.0001 USD units (exact)."""
     return (Decimal(prompt_tokens) * model.input_price + Decimal(completion_tokens) * model.output_price) / _MILLION
 
 

@@ -1,4 +1,4 @@
-"""The media domain of the sandbox: image, video and audio generation (REFERENCE.md §5).
+"""The media domain of the sandbox: image, video and audio generation (Novita's model-apis-* pages; docs/coverage.md).
 
 This module wires the parts together; the endpoints live in ``media_image``,
 ``media_video``, ``media_audio`` and ``media_models``, the task machine in
@@ -14,7 +14,7 @@ from typing import Any
 from starlette.requests import Request
 
 from novita_mcp.pricing.media import price_usd, to_units
-from novita_mcp.sandbox.errors import SandboxError, json_object
+from novita_mcp.sandbox.errors import json_object
 from novita_mcp.sandbox.media_common import Extra
 from novita_mcp.sandbox.media_files import IMAGE_TTL, MediaFiles
 from novita_mcp.sandbox.media_tasks import TaskStore
@@ -32,6 +32,7 @@ class MediaDomain:
             media_image,
             media_models,
             media_video,
+            media_vision,
         )
 
         self.state = state
@@ -46,6 +47,7 @@ class MediaDomain:
             *self.tasks.routes,
             *media_models.routes(self),
             *media_image.routes(self),
+            *media_vision.routes(self),
             *media_video.routes(self),
             *media_audio.routes(self),
         ]
@@ -73,11 +75,13 @@ class MediaDomain:
         return secrets.randbelow(2**31) if value is None or value < 0 else value
 
     def units(self, product: str, extra: Extra | None = None, **quantities: Any) -> Decimal:
-        """The charge for one request in 0.0001-USD units (zero when a dedicated endpoint serves it)."""
-        if extra is not None and extra.enterprise:
-            if not self.enterprise_plan_active:
-                raise SandboxError("media", "FEATURE_NOT_ALLOWED",
-                                   "extra.enterprise_plan needs a dedicated image endpoint on this account")
+        """The charge for one request in 0.0001-USD units (zero when a dedicated endpoint serves it).
+
+        ``extra.enterprise_plan.enabled`` "only takes effect for users who have already
+        subscribed" (the docs): without a subscription it is accepted and ignored, and the
+        call is served and charged like any other.
+        """
+        if extra is not None and extra.enterprise and self.enterprise_plan_active:
             return Decimal(0)
         return to_units(price_usd(product, **quantities))
 

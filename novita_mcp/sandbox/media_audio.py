@@ -1,4 +1,4 @@
-"""Speech endpoints (REFERENCE.md §5.18): MiniMax TTS (sync, async, 2.8 envelope) and GLM ASR.
+"""Speech endpoints (Novita docs: model-apis-minimax-speech-*, model-apis-glm-asr): MiniMax TTS (sync, async, 2.8 envelope) and GLM ASR.
 
 The sandbox always writes WAV (16-bit mono, at most 16 kHz, at most 30 s), whatever
 ``audio_setting.format`` asks for, since it has no MP3/FLAC encoder; the URL's extension

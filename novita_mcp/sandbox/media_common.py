@@ -1,7 +1,7 @@
 """Request checking shared by the media endpoints: fields, the ``extra`` object, image inputs.
 
 Every refusal is Novita's ``INVALID_REQUEST_BODY`` (400) naming the field and the allowed
-values, or one of the image-specific reasons of REFERENCE.md §2.2.
+values, or one of the image-specific reasons of the basic-error-code page.
 """
 
 from __future__ import annotations
@@ -73,7 +73,9 @@ class Check:
         if choices is not None and value not in choices:
             raise bad(f"{self.where}{name} must be one of {', '.join(map(str, choices))}; got {value}")
         if (lo is not None and value < lo) or (hi is not None and value > hi):
-            raise bad(f"{self.where}{name} must be between {lo} and {hi}; got {value}")
+            span = f"between {lo} and {hi}" if lo is not None and hi is not None else (
+                f"at least {lo}" if lo is not None else f"at most {hi}")
+            raise bad(f"{self.where}{name} must be {span}; got {value}")
         return value
 
     def num(self, name: str, *, required: bool = False, lo: float | None = None, hi: float | None = None,
@@ -85,8 +87,9 @@ class Check:
             raise bad(f"{self.where}{name} must be a number")
         low_fails = lo is not None and (value <= lo if lo_open else value < lo)
         if low_fails or (hi is not None and value > hi):
-            raise bad(f"{self.where}{name} must be {'above' if lo_open else 'at least'} {lo} and at most {hi}; "
-                      f"got {value}")
+            parts = ([f"{'above' if lo_open else 'at least'} {lo}"] if lo is not None else []) + (
+                [f"at most {hi}"] if hi is not None else [])
+            raise bad(f"{self.where}{name} must be {' and '.join(parts)}; got {value}")
         return value
 
     def bool(self, name: str, default: bool = False) -> bool:
@@ -152,7 +155,7 @@ class Extra:
 
 
 def parse_extra(body: dict[str, Any]) -> Extra:
-    """The common ``extra`` object (REFERENCE.md §5.1)."""
+    """The common ``extra`` object (Novita docs: model-apis-txt2img and the other v3 pages)."""
     raw = body.get("extra")
     extra = Check(raw if raw is not None else {}, "extra.")
     image_type = extra.str("response_image_type", choices=("png", "webp", "jpeg"), default="png")
@@ -169,14 +172,16 @@ def parse_extra(body: dict[str, Any]) -> Extra:
         if test is not None and test.bool("enabled"):
             status = test.str("return_task_status", choices=("TASK_STATUS_SUCCEED", "TASK_STATUS_FAILED"),
                               default="TASK_STATUS_SUCCEED")
+    # custom_storage is optional, and so is aws_s3 inside it: the official SDK sends
+    # ``custom_storage: {}`` on every v3 call. Only a given aws_s3 needs region, bucket and path.
     storage = extra.obj("custom_storage")
-    if storage is not None:
-        s3 = storage.obj("aws_s3", required=True)
-        assert s3 is not None
+    s3 = storage.obj("aws_s3") if storage is not None else None
+    if s3 is not None:
         for name in ("region", "bucket", "path"):
             if not s3.str(name, required=True):
                 raise SandboxError("media", "INVALID_CUSTOM_OUTPUT_PATH",
                                    f"extra.custom_storage.aws_s3.{name} is empty")
+        s3.bool("save_to_path_directly")
     return Extra(image_type, video_type, nsfw, level, enterprise, url, status)
 
 

@@ -22,9 +22,9 @@ from novita_mcp.sandbox.state import SandboxState
 
 __all__ = ["MediaFiles", "StoredFile", "IMAGE_TTL", "FLUX_TTL", "AUDIO_TTL"]
 
-IMAGE_TTL = 3600  # seconds, the usual pre-signed lifetime (REFERENCE.md §5.2)
-FLUX_TTL = 604800  # FLUX.1 schnell answers with a 7-day TTL (§5.8)
-AUDIO_TTL = 86400  # sync MiniMax speech URLs are valid 24 h (§5.18)
+IMAGE_TTL = 3600  # seconds, the usual pre-signed lifetime (Novita docs: model-apis-task-result)
+FLUX_TTL = 604800  # FLUX.1 schnell answers with a 7-day TTL (model-apis-flux-1-schnell)
+AUDIO_TTL = 86400  # sync MiniMax speech URLs are valid 24 h (model-apis-minimax-speech-02-hd)
 
 
 @dataclass

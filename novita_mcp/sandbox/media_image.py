@@ -1,4 +1,4 @@
-"""Image endpoints (REFERENCE.md §5.4-§5.10): SD-style async tasks, sync utilities, FLUX, Seedream, Qwen."""
+"""Image endpoints (Novita's model-apis-* pages; see docs/coverage.md): SD-style async tasks, sync utilities, FLUX, Seedream, Qwen."""
 
 from __future__ import annotations
 
@@ -56,7 +56,8 @@ def _sd_common(domain: MediaDomain, req: Check, *, inpainting: bool = False) -> 
         item.str("model_name", required=True, min_len=1)
         item.num("strength", lo=0, hi=1)
     for i, emb in enumerate(req.list("embeddings", hi=5)):
-        Check(emb, f"request.embeddings[{i}].").str("model_name", required=True, min_len=1)
+        # The training page's own example sends {"model_name": ""}: an empty name is no embedding.
+        Check(emb, f"request.embeddings[{i}].").str("model_name", required=True)
     return {
         "prompt": prompt,
         "image_num": req.int("image_num", required=True, lo=1, hi=8),
@@ -104,7 +105,7 @@ def routes(domain: MediaDomain) -> list[Route]:
             hires.str("upscaler", choices=HIRES_UPSCALERS)
         refiner = req.obj("refiner")
         if refiner is not None:
-            refiner.num("switch_at", required=True, lo=0, hi=1)
+            refiner.num("switch_at", lo=0, hi=1)  # the training page's example sends {"switch_at": null}
         extra = parse_extra(body)
         if req.bool("enable_transparent_background") and (extra.image_type != "png" or not common["sdxl"]):
             raise bad("request.enable_transparent_background needs extra.response_image_type png and an SDXL model")

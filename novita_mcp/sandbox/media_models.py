@@ -1,4 +1,6 @@
-"""``GET /v3/model``: the SD model catalogue with filters and cursor pagination (REFERENCE.md §5.19).
+"""``GET /v3/model``: the SD model catalogue with filters and cursor pagination (Novita docs: model-apis-get-model).
+
+``base_model_type`` is ``Standard`` or ``Inpainting``, as in the page's example.
 
 Both filter spellings are accepted: ``filter.types`` (docs) and ``filter.type`` (the
 official SDK). A cursor is ``c_<offset>``; ``next_cursor`` is empty on the last page.
@@ -28,6 +30,8 @@ _SEED: list[tuple[str, str, str, bool, bool, bool, tuple[str, ...]]] = [
     ("sd_xl_base_1.0.safetensors", "checkpoint", "SDXL 1.0", True, False, False, ("base", "general")),
     ("juggernautXL_v9Rdphoto2Lightning_285361.safetensors", "checkpoint", "SDXL 1.0", True, False, False, ("photo",)),
     ("dreamshaperXL_turboDpmppSDE_235361.safetensors", "checkpoint", "SDXL 1.0", True, False, False, ("art",)),
+    # the checkpoint of the dedicated-endpoints guide's example request
+    ("sdxlUnstableDiffusers_v11_216694.safetensors", "checkpoint", "SDXL 1.0", True, False, False, ("art",)),
     ("realisticVisionV51_v51VAE_94301.safetensors", "checkpoint", "SD 1.5", False, False, False, ("photo",)),
     ("darkSushiMixMix_225D_64380.safetensors", "checkpoint", "SD 1.5", False, False, False, ("anime",)),
     ("dreamshaper_8_93211.safetensors", "checkpoint", "SD 1.5", False, False, False, ("art", "general")),
@@ -61,7 +65,7 @@ def _model(i: int, row: tuple[str, str, str, bool, bool, bool, tuple[str, ...]])
         "sd_name": sd_name, "type": {"name": kind, "display_name": TYPES[kind]},
         "categories": [kind], "status": 1, "download_url": "", "tags": list(tags),
         "cover_url": f"https://sandbox.novita.invalid/covers/{10_000 + i}.jpeg", "source": "civitai",
-        "base_model": base, "base_model_type": "SDXL" if sdxl else ("SD1" if base else ""),
+        "base_model": base, "base_model_type": "Inpainting" if inpainting else "Standard",
         "download_url_ttl": 0, "sd_name_in_api": sd_name, "is_sdxl": sdxl, "is_inpainting": inpainting,
         "is_nsfw": nsfw, "visibility": "public",
     }

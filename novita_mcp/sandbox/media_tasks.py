@@ -1,4 +1,4 @@
-"""Async media tasks: QUEUED -> PROCESSING -> SUCCEED | FAILED on the sandbox clock (REFERENCE.md §5.2).
+"""Async media tasks: QUEUED -> PROCESSING -> SUCCEED | FAILED on the sandbox clock (Novita docs: model-apis-task-result).
 
 A task's status is a function of time: it waits ``queue_s`` seconds, then works for
 ``run_s`` seconds with ``progress_percent`` and ``eta`` following the clock, then ends.

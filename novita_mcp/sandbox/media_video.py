@@ -1,4 +1,4 @@
-"""Video endpoints (REFERENCE.md §5.11-§5.17): every one is an async task with ``videos[]``.
+"""Video endpoints (Novita docs: model-apis-txt2video, -img2video and the video model pages): every one is an async task with ``videos[]``.
 
 Each endpoint reads its documented body and yields a ``Job``: duration, size, price key
 and prompt. Task types that were never captured are named after the path (inferred).

@@ -1,4 +1,4 @@
-"""VPC networks (REFERENCE.md §6.10), under ``/gpu-instance/openapi/v1`` (GPU family).
+"""VPC networks (Novita docs: gpu-instance-*-vpc), under ``/gpu-instance/openapi/v1`` (GPU family).
 
 ``GET /networks`` (``pageSize``, ``pageNum``, ``name``) → ``{networks, total}``;
 ``GET /network?networkId=`` → ``{network}`` (the docs' wrapped object, not the unofficial

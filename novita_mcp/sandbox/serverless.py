@@ -1,4 +1,4 @@
-"""Serverless GPU endpoints (REFERENCE.md §7): control plane and the async job API.
+"""Serverless GPU endpoints (Novita docs: serverless-* pages): control plane and the async job API.
 
 Control plane, under ``/gpu-instance/openapi/v1`` (GPU family: errors are 400 with a reason):
 ``GET /endpoint/limit``, ``POST /endpoint/create``, ``GET /endpoints``, ``GET /endpoint?id=``,

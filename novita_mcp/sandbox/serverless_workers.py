@@ -1,7 +1,7 @@
 """Workers and async jobs of one serverless endpoint, driven by the sandbox clock.
 
 Pure bookkeeping, no HTTP: the domain in ``serverless.py`` calls it. The model, chosen to be
-deterministic and cheap to reason about (REFERENCE.md §7, §9):
+deterministic and cheap to reason about (Novita docs: serverless-* pages and the serverless pricing guide):
 
 * a worker is allocated, spends ``WORKER_BOOT_SECONDS`` pulling its image, then runs;
   it is billed per second from allocation until release (start-up included, like GPU

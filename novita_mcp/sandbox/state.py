@@ -19,7 +19,7 @@ __all__ = ["SandboxState", "Charge", "RequestRecord", "Domain", "UNITS_PER_USD",
 
 UNITS_PER_USD = Decimal(10_000)
 
-# The documented "not enough balance" reason per family (REFERENCE.md §10).
+# The documented "not enough balance" reason per family (Novita docs: basic-error-code).
 BALANCE_REASON: dict[str, str] = {
     "llm": "NOT_ENOUGH_BALANCE",
     "media": "BILLING_BALANCE_NOT_ENOUGH",

@@ -1,4 +1,5 @@
-"""LoRA training (REFERENCE.md §5.20): dataset uploads, style/subject tasks, trained models.
+"""LoRA training (Novita docs: model-apis-get-training-images-url, model-apis-create-style-training,
+model-apis-create-subject-training): dataset uploads, style/subject tasks, trained models.
 
 * ``POST /v3/assets/training_dataset`` ``{file_extension: png|webp|jpeg}`` →
   ``{assets_id, upload_url, method: "PUT", headers: {Host: {values: [...]}}}``. The upload URL is
@@ -7,15 +8,19 @@
 * ``POST /v3/training/style`` and ``/v3/training/subject`` → ``{task_id}``; charged at once
   (``pricing.platform.training_usd``: per step, category "gen_api").
 * ``GET /v3/training/{style|subject}?task_id=`` → ``{task_id, task_status, model_type: "lora",
-  models: [{model_name, model_status}], extra, eta, progress}``.
+  models: [{model_name, model_status}], extra: {progress_percent, eta_relative}}``.
 * ``GET /v3/training?pagination.limit=&pagination.cursor=&task_type=`` →
   ``{tasks: [...], pagination: {next_cursor}}`` (cursor ``c_<offset>``, empty at the end).
 
 Timeline on the clock: ``QUEUING`` for ``QUEUE_SECONDS``, ``TRAINING`` for
-``SECONDS_PER_STEP`` × steps (``progress`` and ``eta`` move), then ``SUCCESS``; the model is
-``DEPLOYING`` for ``DEPLOY_SECONDS`` and then ``SERVING``. A subject training needs
-``expert_setting.instance_prompt`` (the token that names the subject); ``width``/``height``
-are 256-1024 and ``max_train_steps`` 100-4000 (inferred ranges). The API has no delete.
+``SECONDS_PER_STEP`` × steps (``extra.progress_percent`` and ``extra.eta_relative`` move), then
+``SUCCESS``; the model is ``DEPLOYING`` for ``DEPLOY_SECONDS`` and then ``SERVING``.
+
+What is checked is what the pages state (ranges, enums, ``components`` for a subject
+training, at most 50 images); a ``null`` is an unset field, as the official SDK sends them.
+Two rules are inferred, not documented: a subject training needs
+``expert_setting.instance_prompt`` (it names the subject), and ``max_train_steps`` unset
+trains ``pricing.platform.TRAINING_DEFAULT_STEPS``. The API has no delete.
 """
 
 from __future__ import annotations
@@ -29,8 +34,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from novita_mcp.client.training import (
+    BASE_MODELS,
+    CLASS_PROMPTS,
+    COMPONENT_NAMES,
+    LEARNING_RATES,
+    LR_SCHEDULERS,
+    MAX_DATASET_IMAGES,
+)
 from novita_mcp.pricing.platform import TRAINING_DEFAULT_STEPS, training_usd
 from novita_mcp.sandbox.errors import SandboxError, json_object
+from novita_mcp.sandbox.media_common import Check
 from novita_mcp.sandbox.state import UNITS_PER_USD, SandboxState
 
 __all__ = ["TrainingDomain", "QUEUE_SECONDS", "SECONDS_PER_STEP", "DEPLOY_SECONDS"]
@@ -131,35 +145,55 @@ class TrainingDomain:
             raise SandboxError("media", "API_NOT_FOUND", f"no training type {kind!r}", status=404)
         return kind
 
-    async def create(self, request: Request) -> JSONResponse:
-        kind = self._kind(request)
-        body = await _json(request)
-        name, base_model = body.get("name"), body.get("base_model")
-        if not isinstance(name, str) or not 1 <= len(name) <= 100:
-            raise _bad("name is required (1-100 characters)")
-        if not isinstance(base_model, str) or not 1 <= len(base_model) <= 255:
-            raise _bad("base_model is required")
-        for side in ("width", "height"):
-            value = body.get(side)
-            if not isinstance(value, int) or not 256 <= value <= 1024:
-                raise _bad(f"{side} must be an integer 256-1024")
-        items = body.get("image_dataset_items")
-        if not isinstance(items, list) or not 1 <= len(items) <= 100:
-            raise _bad("image_dataset_items must list 1-100 uploaded images")
-        for item in items:
-            asset = self.assets.get(str((item or {}).get("assets_id") if isinstance(item, dict) else ""))
+    def _assets(self, kind: str, items: list[Any]) -> None:
+        for i, item in enumerate(items):
+            entry = Check(item, f"image_dataset_items[{i}].")
+            asset = self.assets.get(str(entry.body.get("assets_id") or ""))
             if asset is None or asset.data is None:
                 raise _bad("every image_dataset_items[].assets_id must name an uploaded image")
-        expert = body.get("expert_setting") or {}
-        if not isinstance(expert, dict):
-            raise _bad("expert_setting must be an object")
-        steps = expert.get("max_train_steps", TRAINING_DEFAULT_STEPS)
-        if not isinstance(steps, int) or not 100 <= steps <= 4000:
-            raise _bad("expert_setting.max_train_steps must be an integer 100-4000")
-        if kind == "subject" and not str(expert.get("instance_prompt") or "").strip():
-            raise _bad("a subject training needs expert_setting.instance_prompt")
+            entry.str("caption", min_len=1, max_len=1024)
+
+    @staticmethod
+    def _expert(kind: str, raw: Any) -> int:
+        """Check ``expert_setting`` against the pages; returns the step count to train."""
+        expert = Check({} if raw is None else raw, "expert_setting.")
+        expert.int("batch_size", lo=1, hi=4)
+        expert.str("learning_rate", choices=LEARNING_RATES)
+        steps = expert.int("max_train_steps", lo=1, default=TRAINING_DEFAULT_STEPS)
+        expert.int("seed", lo=1)
+        expert.str("lr_scheduler", choices=LR_SCHEDULERS)
+        expert.int("lr_warmup_steps", lo=0)
+        expert.bool("with_prior_preservation")
+        expert.num("prior_loss_weight")
+        expert.bool("train_text_encoder")
+        for name in ("lora_r", "lora_alpha", "lora_text_encoder_r", "lora_text_encoder_alpha"):
+            expert.int(name, lo=4, hi=128)
+        prompt = expert.str("instance_prompt", max_len=1024)
+        if kind == "subject":
+            if not (prompt or "").strip():
+                raise _bad("a subject training needs expert_setting.instance_prompt")  # inferred: it names the subject
+            expert.str("class_prompt", choices=CLASS_PROMPTS)
+        return int(steps)
+
+    async def create(self, request: Request) -> JSONResponse:
+        kind = self._kind(request)
+        body = Check(await _json(request))
+        name = body.str("name", required=True, min_len=1)
+        base_model = body.str("base_model", required=True, choices=BASE_MODELS)
+        body.int("width", required=True, lo=1)
+        body.int("height", required=True, lo=1)
+        self._assets(kind, body.list("image_dataset_items", required=True, lo=1, hi=MAX_DATASET_IMAGES))
+        steps = self._expert(kind, body.body.get("expert_setting"))
+        components = body.list("components", required=kind == "subject", lo=1 if kind == "subject" else 0)
+        for i, component in enumerate(components):
+            item = Check(component, f"components[{i}].")
+            item.str("name", required=True, choices=COMPONENT_NAMES)
+            for j, arg in enumerate(item.list("args")):
+                pair = Check(arg, f"components[{i}].args[{j}].")
+                pair.str("name", required=True, min_len=1)
+                pair.str("value", required=True)
         task = Task(id=secrets.token_hex(16), kind=kind, name=name, base_model=base_model, steps=steps,
-                    created_at=self.state.now(), request=body)
+                    created_at=self.state.now(), request=body.body)
         self.state.charge("media", category="gen_api", product_name=f"lora-training-{kind}",
                           amount_units=training_usd(steps) * UNITS_PER_USD, owner_id=task.id,
                           bill_num0=Decimal(steps), product_id=f"training-{kind}")
@@ -172,8 +206,7 @@ class TrainingDomain:
         status = task.status(now)
         progress = {"QUEUING": 0, "SUCCESS": 100}.get(status, int((now - start) / (done - start) * 100))
         return {"task_id": task.id, "task_status": status, "model_type": "lora", "models": task.models(now),
-                "extra": {"base_model": task.base_model, "max_train_steps": task.steps},
-                "eta": int(max(0.0, done - now)), "progress": progress}
+                "extra": {"progress_percent": progress, "eta_relative": int(max(0.0, done - now))}}
 
     async def get(self, request: Request) -> JSONResponse:
         kind = self._kind(request)

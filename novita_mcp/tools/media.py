@@ -37,6 +37,7 @@ from novita_mcp.tools._media_io import (
     wait_for,
 )
 from novita_mcp.tools.media_av import generate_video, text_to_speech, transcribe_audio
+from novita_mcp.tools.media_vision import describe_image, merge_face, reimagine_image
 from novita_mcp.tools.media_tasks import (
     Generation,
     MaxWait,
@@ -368,5 +369,5 @@ TOOLSET = Toolset(
     description="Image, video and audio generation and editing, with async tasks and progress.",
     default=True,
     tools=(generate_image, edit_image, generate_video, text_to_speech, transcribe_audio, get_task, wait_for_task,
-           list_image_models),
+           list_image_models, reimagine_image, merge_face, describe_image),
 )

@@ -1,4 +1,9 @@
-"""Toolset ``training``: LoRA training on Novita (REFERENCE.md §5.20), off by default.
+"""Toolset ``training``: LoRA training on Novita, off by default.
+
+Novita's pages: model-apis-create-style-training, model-apis-create-subject-training (see
+docs/coverage.md). Base models and the subject class are the pages' enums
+(``client.training``); a subject training sends the page's example ``components`` (crop to
+the face, resize to the training size, restore the face), which the page requires.
 
 Flow: ``upload_training_images`` (free; local files or URLs, checked before any upload) →
 ``start_training`` (billable, quoted per training step from ``pricing.platform`` - the API returns
@@ -17,7 +22,13 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from novita_mcp.client.media_formats import ImageFormat
-from novita_mcp.client.training import TrainingTask
+from novita_mcp.client.training import (
+    FACE_COMPONENTS,
+    MAX_DATASET_IMAGES,
+    ClassPrompt,
+    TrainingBaseModel,
+    TrainingTask,
+)
 from novita_mcp.pricing.platform import (
     TRAINING_DEFAULT_STEPS,
     TRAINING_USD_PER_STEP,
@@ -106,7 +117,10 @@ def _check(args: dict[str, Any]) -> None:
         raise ToolError(f"captions has {len(captions)} item(s) but assets_ids has {len(assets)}; give one caption "
                         "per image or none. Nothing was started.")
     if args.get("kind") == "subject" and not (args.get("instance_prompt") or "").strip():
-        raise ToolError("A subject training needs instance_prompt (e.g. 'a photo of sks dog'). Nothing was started.")
+        raise ToolError("A subject training needs instance_prompt (e.g. 'a close photo of ohwx person'). "
+                        "Nothing was started.")
+    if args.get("kind") != "subject" and args.get("class_prompt"):
+        raise ToolError("class_prompt applies to subject trainings only. Nothing was started.")
 
 
 async def plan_train(app: Services, args: dict[str, Any]) -> Plan:
@@ -118,6 +132,14 @@ async def plan_train(app: Services, args: dict[str, Any]) -> Plan:
         quote=Quote(training_usd(steps), f"{steps} steps x {usd(TRAINING_USD_PER_STEP)}/step (estimate), charged "
                                          "once when the task starts"),
     )
+
+
+def _face_components(width: int, height: int) -> list[dict[str, Any]]:
+    """The subject page's example components, resizing to this training's size."""
+    sized = {"width": str(width), "height": str(height)}
+    return [{"name": c["name"], "args": [{"name": a["name"], "value": sized.get(a["name"], a["value"])}
+                                          if c["name"] == "resize" else dict(a) for a in c["args"]]}
+            for c in FACE_COMPONENTS]
 
 
 class TrainingView(BaseModel):
@@ -153,31 +175,36 @@ async def start_training(
     kind: Kind,
     name: Annotated[str, Field(description="Name of the training and its model.", min_length=1, max_length=100,
                                pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")],
-    base_model: Annotated[str, Field(description="Base checkpoint to train on, e.g. v1-5-pruned-emaonly.",
-                                     min_length=1, max_length=255)],
+    base_model: Annotated[TrainingBaseModel, Field(description=(
+        "Base checkpoint to train on (Novita's list); v1-5-pruned-emaonly generalises well.")),
+    ],
     assets_ids: Annotated[list[Annotated[str, Field(max_length=64)]], Field(
-        min_length=1, max_length=100, description="Image ids from upload_training_images.")],
-    captions: Annotated[list[Annotated[str, Field(max_length=500)]] | None, Field(
-        max_length=100, description="Optional caption per image, same order as assets_ids.")] = None,
-    width: Annotated[int, Field(ge=256, le=1024, description="Training resolution width.")] = 512,
-    height: Annotated[int, Field(ge=256, le=1024, description="Training resolution height.")] = 512,
-    max_train_steps: Annotated[int, Field(ge=100, le=4000, description="Training steps; the price is per step.")]
+        min_length=1, max_length=MAX_DATASET_IMAGES, description="Image ids from upload_training_images.")],
+    captions: Annotated[list[Annotated[str, Field(min_length=1, max_length=1024)]] | None, Field(
+        max_length=MAX_DATASET_IMAGES, description="Optional caption per image, same order as assets_ids.")] = None,
+    width: Annotated[int, Field(ge=1, description="Training image width in pixels.")] = 512,
+    height: Annotated[int, Field(ge=1, description="Training image height in pixels.")] = 512,
+    max_train_steps: Annotated[int, Field(ge=1, description="Training steps; the price is per step.")]
     = TRAINING_DEFAULT_STEPS,
-    instance_prompt: Annotated[str | None, Field(description="Subject trainings: the token naming the subject, "
-                                                             "e.g. 'a photo of sks dog'.", max_length=300)] = None,
-    class_prompt: Annotated[str | None, Field(description="Optional class prompt, e.g. 'a photo of a dog'.",
-                                              max_length=300)] = None,
+    instance_prompt: Annotated[str | None, Field(description="Subject trainings: a prompt naming the subject with a "
+                                                             "rare token, e.g. 'a close photo of ohwx person'.",
+                                                 max_length=1024)] = None,
+    class_prompt: Annotated[ClassPrompt | None, Field(description=(
+        "Subject trainings: the subject's class; Novita accepts only 'person'."))] = None,
 ) -> Reply[Started]:
     """Start a LoRA training (style or subject) on uploaded images. Costs a per-step price, shown first."""
-    _check({"kind": kind, "captions": captions, "assets_ids": assets_ids, "instance_prompt": instance_prompt})
+    _check({"kind": kind, "captions": captions, "assets_ids": assets_ids, "instance_prompt": instance_prompt,
+            "class_prompt": class_prompt})
     expert: dict[str, Any] = {"max_train_steps": max_train_steps}
     if instance_prompt:
         expert["instance_prompt"] = instance_prompt
     if class_prompt:
         expert["class_prompt"] = class_prompt
     items = [{"assets_id": a, **({"caption": captions[i]} if captions else {})} for i, a in enumerate(assets_ids)]
-    request = {"name": name, "base_model": base_model, "width": width, "height": height,
-               "image_dataset_items": items, "expert_setting": expert}
+    request: dict[str, Any] = {"name": name, "base_model": base_model, "width": width, "height": height,
+                               "image_dataset_items": items, "expert_setting": expert}
+    if kind == "subject":
+        request["components"] = _face_components(width, height)
     task_id = await services(ctx).client.training.create(kind, request)
     cost = training_usd(max_train_steps)
     message = f"Started {kind} training {name} ({task_id}) for {usd(cost)}. Follow it with get_training."
