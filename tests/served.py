@@ -22,18 +22,17 @@ from novita_mcp.sandbox import Sandbox
 from novita_mcp.server import build_server
 from novita_mcp.settings import Settings
 
-__all__ = ["serve_over_http", "http_server"]
+__all__ = ["serve_asgi", "serve_over_http", "serve_mcp_over_http", "http_server"]
 
 
 @asynccontextmanager
-async def serve_over_http(sandbox: Sandbox, *, latency: float = 0.05) -> AsyncIterator[str]:
-    """Serve ``sandbox`` on a free loopback port; yields its base URL."""
+async def serve_asgi(app: Any, *, lifespan: str = "off") -> AsyncIterator[str]:
+    """Serve an ASGI app on a free loopback port in this event loop; yields its base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    sandbox.faults.latency = latency
-    server = uvicorn.Server(uvicorn.Config(sandbox.app, log_level="critical", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="critical", lifespan=lifespan))
     async with anyio.create_task_group() as tg:
         tg.start_soon(server.serve, [sock])
         with anyio.fail_after(10):
@@ -44,6 +43,23 @@ async def serve_over_http(sandbox: Sandbox, *, latency: float = 0.05) -> AsyncIt
         finally:
             server.should_exit = True
     sock.close()
+
+
+@asynccontextmanager
+async def serve_over_http(sandbox: Sandbox, *, latency: float = 0.05) -> AsyncIterator[str]:
+    """Serve ``sandbox`` on a free loopback port, every API request ``latency`` seconds late."""
+    sandbox.faults.latency = latency
+    async with serve_asgi(sandbox.app) as url:
+        yield url
+
+
+@asynccontextmanager
+async def serve_mcp_over_http(server: Any) -> AsyncIterator[str]:
+    """A novita-mcp server's streamable HTTP app on a loopback port; yields the ``/mcp`` URL."""
+    from novita_mcp.http_app import build_http_app
+
+    async with serve_asgi(build_http_app(server, host="127.0.0.1", token=None), lifespan="on") as url:
+        yield url + "/mcp"
 
 
 def http_server(sandbox: Sandbox, base_url: str, make_settings: Callable[..., Settings], *,

@@ -12,6 +12,7 @@ from typing import Any
 
 import anyio
 import pytest
+from mcp import Client
 from mcp.types import ElicitResult
 
 from novita_mcp.guard import SQLiteLedger
@@ -19,7 +20,7 @@ from novita_mcp.guard.ledger import day_bounds
 from novita_mcp.sandbox import FaultRule, Sandbox
 
 from .conftest import connect, elicitation
-from .served import http_server, serve_over_http
+from .served import http_server, serve_mcp_over_http, serve_over_http
 
 pytestmark = pytest.mark.anyio
 
@@ -234,6 +235,42 @@ async def test_a_replayed_approval_round_cannot_run_the_call_twice_on_2026_07_28
     assert done.structured_content["status"] == "done"
     assert getattr(replayed, "input_requests", None), "a replayed approval must be asked again, not run"
     assert posts(sandbox, "/gpu-instance/openapi/v1/networkstorage/create") == 1
+
+
+async def test_two_http_sessions_confirming_at_once_each_pay_their_own_quote(guarded, sandbox, state_dir) -> None:
+    """Both clients' calls carry the same JSON-RPC id and wait on their forms at the same time."""
+    both_asked = anyio.Event()
+    questions: dict[str, str] = {}
+
+    def answerer(who: str) -> Any:
+        async def callback(context: Any, params: Any) -> ElicitResult:
+            questions[who] = params.message
+            if len(questions) == 2:
+                both_asked.set()
+            with anyio.fail_after(10):
+                await both_asked.wait()
+            return ElicitResult(action="accept", content={"approve": True})
+
+        return callback
+
+    calls = {"h100": {"product_id": "4", "image_url": "pytorch/pytorch:latest", "name": "big"},
+             "rtx": {**RTX, "name": "small"}}
+    results: dict[str, Any] = {}
+    async with serve_mcp_over_http(guarded()) as url:
+        async def session(who: str) -> None:
+            async with Client(url, mode="legacy", elicitation_callback=answerer(who)) as client:
+                results[who] = await client.call_tool("create_instance", calls[who])
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(session, "h100")
+            tg.start_soon(session, "rtx")
+    assert all(r.structured_content["status"] == "done" for r in results.values())
+    assert "$1.99 per hour" in questions["h100"] and "$0.35 per hour" in questions["rtx"]
+    entries = {e.resource_id: e for e in SQLiteLedger(state_dir / "ledger.sqlite3").entries()}
+    made = {i.name: i for i in sandbox.domain("gpu").instances.values() if i.name in ("big", "small")}
+    assert entries[made["big"].id].hourly_usd == Decimal("1.99")
+    assert entries[made["small"].id].hourly_usd == RTX_RATE
+    assert entries[made["big"].id].session != entries[made["small"].id].session  # one budget scope per session
 
 
 async def test_a_token_is_single_use_on_the_2025_11_25_revision_too(guarded, sandbox) -> None:

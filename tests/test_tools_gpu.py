@@ -311,3 +311,12 @@ async def test_sold_out_products_and_no_op_lifecycle_calls_are_refused_up_front(
     assert stop.is_error and "already exited" in stop.content[0].text
     assert start.is_error and "already running" in start.content[0].text
     assert sandbox.state.requests_to(GPU, method="POST") == []
+
+
+async def test_a_confirmed_delete_costs_at_most_four_requests_in_all(make_server, sandbox) -> None:
+    """Plan call + confirmed call (token flow): the plan's read is reused by the body, nothing is read twice."""
+    before = len(sandbox.state.requests)
+    async with connect(make_server(confirm_mode="token")) as client:
+        await _confirmed(client, "delete_instance", {"instance_id": "seedinst15"})
+    sent = sandbox.state.requests[before:]
+    assert [r.method for r in sent].count("POST") == 1 and len(sent) <= 4, [(r.method, r.path) for r in sent]

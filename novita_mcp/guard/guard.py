@@ -22,6 +22,9 @@ __all__ = ["Guard", "ConfirmationTicket", "Reserved"]
 
 log = logging.getLogger("novita_mcp.guard")
 
+# How long the balance and run-rate read for one call's preview may serve its reservation too.
+LIVE_FACTS_FRESH_SECONDS = 30.0
+
 
 @dataclass(frozen=True)
 class ConfirmationTicket:
@@ -59,6 +62,8 @@ class Guard:
         self._burners = burners
         self.clock = clock
         self.session = f"local:{uuid.uuid4().hex}"
+        # The live facts read for a plan, by plan identity: (plan, when, facts).
+        self._live_cache: dict[int, tuple[Plan, float, tuple[Decimal | None, tuple[Burner, ...] | None]]] = {}
         # Uncertain reservations of this process that the plan knew how to check, by ledger entry.
         self._finders: dict[str, Callable[[], Awaitable[str | None]]] = {}
 
@@ -81,7 +86,22 @@ class Guard:
 
     # --- deciding -----------------------------------------------------------------------
     async def _live(self, effects: frozenset[Effect], plan: Plan) -> tuple[Decimal | None, tuple[Burner, ...] | None]:
-        """Novita's live facts the decision needs (read before the ledger transaction, never inside)."""
+        """Novita's live facts the decision needs (read before the ledger transaction, never inside).
+
+        Read once per plan: the preview and the reservation of one call share them while they are
+        fresh (calls in flight are held back from the balance by the ledger, not by re-reading it).
+        """
+        cached = self._live_cache.get(id(plan))
+        if cached is not None and cached[0] is plan and self.clock() - cached[1] <= LIVE_FACTS_FRESH_SECONDS:
+            return cached[2]
+        facts = await self._read_live(effects, plan)
+        self._live_cache[id(plan)] = (plan, self.clock(), facts)
+        while len(self._live_cache) > 512:
+            self._live_cache.pop(next(iter(self._live_cache)))
+        return facts
+
+    async def _read_live(self, effects: frozenset[Effect],
+                         plan: Plan) -> tuple[Decimal | None, tuple[Burner, ...] | None]:
         quote = plan.quote
         balance = None
         if Effect.BILLABLE in effects and quote is not None and quote.amount_usd > 0:
