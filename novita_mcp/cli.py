@@ -50,6 +50,7 @@ def _add_server_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ledger-path", help="the SQLite spend ledger (NOVITA_MCP_LEDGER_PATH)")
     p.add_argument("--audit-log", help="the JSON-lines audit log (NOVITA_MCP_AUDIT_LOG)")
     p.add_argument("--output-dir", help="also download generated media here (NOVITA_MCP_OUTPUT_DIR)")
+    p.add_argument("--files-dir", help="over HTTP, read local input files only from here (NOVITA_MCP_FILES_DIR)")
     p.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                    help="stderr log level (default WARNING)")
 
@@ -59,6 +60,7 @@ _FLAG_FIELDS = {
     "auto_approve_usd": "auto_approve_usd", "max_call_usd": "max_call_usd",
     "session_budget_usd": "session_budget_usd", "daily_budget_usd": "daily_budget_usd", "max_gpus": "max_gpus",
     "allow_tools": "allow_tools", "deny_tools": "deny_tools", "state_dir": "state_dir", "output_dir": "output_dir",
+    "files_dir": "files_dir",
     "token_ttl_seconds": "token_ttl_seconds", "ledger_path": "ledger_path", "audit_log": "audit_log_path",
 }
 

@@ -95,6 +95,10 @@ class Settings(BaseSettings):
     output_dir: Path | None = _env(
         "NOVITA_MCP_OUTPUT_DIR", None, "If set, generated media are also downloaded into this directory."
     )
+    files_dir: Path | None = _env(
+        "NOVITA_MCP_FILES_DIR", None, "Over HTTP, local input files (images, audio, batch inputs) are read only from "
+        "under this directory; unset: none. On stdio any local path the user names is read."
+    )
 
     # --- guardrails ---------------------------------------------------------------------
     confirm_mode: ConfirmMode = _env(

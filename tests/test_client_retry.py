@@ -101,12 +101,17 @@ async def test_the_key_is_sent_to_novita_but_not_to_other_hosts() -> None:
     seen: dict[str, str | None] = {}
 
     def handler(request: httpx.Request) -> httpx.Response:
-        seen[request.url.host] = request.headers.get("authorization")
+        seen[request.headers["host"]] = request.headers.get("authorization")
         return httpx.Response(200, json={})
 
     from pydantic import SecretStr
 
+    from novita_mcp.urlpolicy import URLPolicy
+
+    async def resolve(host: str, port: int) -> list[str]:  # no real DNS in tests
+        return ["93.184.216.34"]
+
     core = HTTPCore(base_url="https://api.novita.ai", api_key=SecretStr("sk_secret"), transport=httpx.MockTransport(handler))
     await core.request("GET", "/v3/user")
-    await core.get_bytes("https://cdn.example.com/out.png", max_bytes=100)
+    await core.get_bytes("https://cdn.example.com/out.png", max_bytes=100, policy=URLPolicy(resolve=resolve))
     assert seen == {"api.novita.ai": "Bearer sk_secret", "cdn.example.com": None}

@@ -154,7 +154,7 @@ async def generate_image(
         items = [("image", i.image_url, i.image_type, i.image_url_ttl) for i in flux.images]
         return await _sync_reply(app, model, items, quote, preview)
     if model.startswith("seedream"):
-        return await _seedream(app, model, prompt, width, height, count, seed, reference_images or [], quote, preview)
+        return await _seedream(ctx, model, prompt, width, height, count, seed, reference_images or [], quote, preview)
     if model == "qwen-image":
         task_id = await media.submit("/v3/async/qwen-image-txt2img", {"prompt": prompt, "size": f"{width}*{height}"})
     else:
@@ -175,9 +175,10 @@ async def _sync_reply(app: Services, model: str, items: list[tuple[str, str, str
     return Reply(data, done_text(model, delivery.files, charged), charged_usd=charged, extra=delivery.blocks)
 
 
-async def _seedream(app: Services, model: str, prompt: str, width: int, height: int, count: int, seed: int | None,
+async def _seedream(ctx: Context, model: str, prompt: str, width: int, height: int, count: int, seed: int | None,
                     references: list[str], quote: Decimal, preview: bool) -> Reply[Generation]:
-    refs = [(await image_source(app, r, f"reference_images[{i}]", IMAGE_LIMITS["reference"], need_bytes=False))
+    app = services(ctx)
+    refs = [(await image_source(ctx, r, f"reference_images[{i}]", IMAGE_LIMITS["reference"], need_bytes=False))
             .url_or_data_uri() for i, r in enumerate(references)]
     if model == "seedream-3.0":
         body: dict[str, Any] = {"prompt": prompt, "size": f"{width}x{height}", "response_format": "url",
@@ -288,8 +289,8 @@ async def edit_image(
     key, quote, _ = _edit_quote(args)
     _, _, _, path = _EDIT[operation]
     limits = IMAGE_LIMITS["inpaint" if operation == "inpaint" else operation]
-    src = await image_source(app, image, "image", limits, need_bytes=True)
-    msk = await image_source(app, mask, "mask", limits, need_bytes=True) if mask else None
+    src = await image_source(ctx, image, "image", limits, need_bytes=True)
+    msk = await image_source(ctx, mask, "mask", limits, need_bytes=True) if mask else None
     if msk is not None and (msk.info.width, msk.info.height) != (src.info.width, src.info.height):
         raise ToolError(f"mask is {msk.info.width}x{msk.info.height} but the image is {src.info.width}x"
                         f"{src.info.height}; they must match. Nothing was sent to Novita.")

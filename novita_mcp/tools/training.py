@@ -10,7 +10,6 @@ so there is no such tool.
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver.exceptions import ToolError
@@ -36,6 +35,7 @@ from novita_mcp.toolkit import (
     usd,
 )
 from novita_mcp.tools._common import iso
+from novita_mcp.tools._media_io import load_bytes
 from novita_mcp.tools._polling import MaxWait, wait_until
 
 __all__ = ["TOOLSET"]
@@ -56,16 +56,9 @@ def _kind_of(data: bytes, source: str) -> ImageFormat:
     raise ToolError(f"{source} is not a PNG, JPEG or WebP image (the formats training accepts). Nothing was uploaded.")
 
 
-async def _read(app: Services, source: str) -> bytes:
-    if source.startswith(("http://", "https://")):
-        data, _ = await app.client.http.get_bytes(source, max_bytes=MAX_IMAGE_BYTES)
-        return data
-    path = Path(source).expanduser()
-    if not path.is_file():
-        raise ToolError(f"{source} is neither an http(s) URL nor a readable file. Nothing was uploaded.")
-    if path.stat().st_size > MAX_IMAGE_BYTES:
-        raise ToolError(f"{source} is larger than 10 MB. Nothing was uploaded.")
-    return path.read_bytes()
+async def _read(ctx: Context, source: str) -> bytes:
+    # URL and path policies (public URLs only; local files on stdio, or under NOVITA_MCP_FILES_DIR over HTTP).
+    return await load_bytes(ctx, source, source[:200], MAX_IMAGE_BYTES)
 
 
 # --- uploads -----------------------------------------------------------------------------------
@@ -88,7 +81,7 @@ async def upload_training_images(
 ) -> Reply[Uploaded]:
     """Upload images for a LoRA training (free). Every image is read and checked before the first upload."""
     app = services(ctx)
-    loaded = [(source, await _read(app, source)) for source in images]
+    loaded = [(source, await _read(ctx, source)) for source in images]
     kinds = [_kind_of(data, source) for source, data in loaded]
     ids: list[str] = []
     for (_, data), kind in zip(loaded, kinds, strict=True):
