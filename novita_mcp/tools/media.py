@@ -34,7 +34,6 @@ from novita_mcp.tools._media_io import (
     deliver_urls,
     describe_input,
     image_source,
-    wait_for,
 )
 from novita_mcp.tools.media_av import generate_video, text_to_speech, transcribe_audio
 from novita_mcp.tools.media_tasks import (
@@ -42,8 +41,8 @@ from novita_mcp.tools.media_tasks import (
     MaxWait,
     Preview,
     done_text,
+    follow_submitted,
     get_task,
-    task_reply,
     wait_for_task,
 )
 
@@ -163,8 +162,7 @@ async def generate_image(
                                  steps=steps, guidance_scale=7.0, seed=-1 if seed is None else seed)
         extra = Extra(response_image_type=output_format, enable_nsfw_detection=nsfw_check or None)
         task_id = await media.submit("/v3/async/txt2img", {"extra": extra.body(), "request": request.body()})
-    result = await wait_for(ctx, app, task_id, max_wait_seconds, media.task_result)
-    return await task_reply(app, result, model=model, quote=quote, preview=preview)
+    return await follow_submitted(ctx, app, task_id, max_wait_seconds, model=model, quote=quote, preview=preview)
 
 
 async def _sync_reply(app: Services, model: str, items: list[tuple[str, str, str, int]], quote: Decimal,
@@ -322,8 +320,7 @@ async def edit_image(
             width, height = _sd_size(src.info.width, src.info.height)
             request.update(width=width, height=height, strength=0.5 if strength is None else strength)
     task_id = await media.submit(path, {"extra": extra, "request": request})
-    result = await wait_for(ctx, app, task_id, max_wait_seconds, media.task_result)
-    return await task_reply(app, result, model=operation, quote=quote)
+    return await follow_submitted(ctx, app, task_id, max_wait_seconds, model=operation, quote=quote)
 
 
 # --- list_image_models -------------------------------------------------------------------------

@@ -29,9 +29,8 @@ from novita_mcp.tools._media_io import (
     deliver_urls,
     describe_input,
     image_source,
-    wait_for,
 )
-from novita_mcp.tools.media_tasks import Generation, MaxWait, done_text, task_reply
+from novita_mcp.tools.media_tasks import Generation, MaxWait, done_text, follow_submitted
 
 __all__ = ["generate_video", "text_to_speech", "transcribe_audio", "VIDEO_MODELS"]
 
@@ -232,8 +231,7 @@ async def generate_video(
         source = await image_source(ctx, image, "image", IMAGE_LIMITS[limits], need_bytes=model.startswith("svd"))
     path, body = _video_body(model, args, source, seconds)
     task_id = await app.client.media.submit(f"/v3/async/{path}", body)
-    result = await wait_for(ctx, app, task_id, max_wait_seconds, app.client.media.task_result)
-    return await task_reply(app, result, model=model, quote=quote)
+    return await follow_submitted(ctx, app, task_id, max_wait_seconds, model=model, quote=quote)
 
 
 # --- speech ----------------------------------------------------------------------------------
