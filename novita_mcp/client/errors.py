@@ -15,7 +15,8 @@
     │   └── OutcomeUnknownError       ...after a non-idempotent request may have reached Novita
     ├── MalformedResponseError    an answer that is not the JSON we expect
     ├── DownloadError             a file at a URL (not the API) answered >= 400, was too big or too slow
-    └── URLRefusedError           a URL that was not fetched: invalid, or not allowed by the URL policy
+    ├── URLRefusedError           a URL that was not fetched: invalid, or not allowed by the URL policy
+    └── InvalidIdError            an id that does not match its kind's pattern (never put in a URL)
 
 Messages never contain the API key nor a raw response body: only the status, Novita's
 reason code, Novita's own message (trimmed) and a request id when the API sent one.
@@ -38,6 +39,7 @@ __all__ = [
     "MalformedResponseError",
     "DownloadError",
     "URLRefusedError",
+    "InvalidIdError",
     "BALANCE_REASONS",
 ]
 
@@ -174,3 +176,9 @@ class URLRefusedError(NovitaError):
     """A URL that was not fetched at all: malformed, not http(s), or aimed at a non-public address."""
 
     next_step = "Pass a public http(s) URL, or the file itself (a local path on stdio, or base64)."
+
+
+class InvalidIdError(NovitaError):
+    """An id that does not have its kind's shape: refused before any URL is built with it."""
+
+    next_step = "Pass the id exactly as a list or create tool returned it."

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
+from novita_mcp import ids
 from novita_mcp.client.llm_batch import Batch
 from novita_mcp.client.llm_tokens import chat_prompt_tokens, count_tokens
 from novita_mcp.toolkit import (
@@ -42,8 +43,7 @@ MAX_BATCH_LINES = 5000
 MAX_RESULT_BYTES = 20 * 1024 * 1024
 SNIPPET_CHARS = 1000
 ENDPOINTS = {"chat": "/v1/chat/completions", "completions": "/v1/completions"}
-BatchId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$",
-                               description="The batch id, e.g. from create_batch or list_batches.")]
+BatchId = Annotated[ids.BatchId, Field(description="The batch id, e.g. from create_batch or list_batches.")]
 
 
 class BatchView(BaseModel):
@@ -168,7 +168,7 @@ async def create_batch(
         'JSON lines, one request each: {"custom_id": "r1", "body": {"model": ..., "messages": [...], '
         '"max_tokens": 200}} (method and url may be left out).'))] = "",
     path: Annotated[str | None, Field(max_length=1000, description="Or: a local .jsonl file (at most 5 MB).")] = None,
-    input_file_id: Annotated[str | None, Field(max_length=100, description="Or: an already uploaded file id.")] = None,
+    input_file_id: Annotated[ids.FileId | None, Field(description="Or: an already uploaded file id.")] = None,
     endpoint: Annotated[Literal["chat", "completions"], Field(description="What every line calls.")] = "chat",
 ) -> Reply[CreatedBatch]:
     """Run many chat (or completion) requests as one asynchronous batch, finished within 48 hours.

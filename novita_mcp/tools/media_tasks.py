@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field, ValidationError
 
+from novita_mcp import ids
 from novita_mcp.client.errors import NovitaError
 from novita_mcp.client.media import TaskResult
 from novita_mcp.toolkit import Context, Effect, Reply, Services, services, tool, usd
@@ -22,8 +23,7 @@ from novita_mcp.tools._media_io import (
 __all__ = ["Generation", "task_reply", "follow_submitted", "get_task", "wait_for_task", "TaskId", "MaxWait",
            "Preview"]
 
-TaskId = Annotated[str, Field(description="The task_id returned by a generation tool.", min_length=1, max_length=100,
-                              pattern=r"^[A-Za-z0-9_.:-]+$")]
+TaskId = Annotated[ids.MediaTaskId, Field(description="The task_id returned by a generation tool.")]
 MaxWait = Annotated[int, Field(ge=0, le=MAX_WAIT, description=(
     "Most seconds to wait in this call (0-50) before returning 'still running'; call wait_for_task to go on."))]
 Preview = Annotated[bool, Field(description="Also return a tiny inline preview of the first image (only if it is "

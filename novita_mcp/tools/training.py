@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
+from novita_mcp import ids
 from novita_mcp.client.media_formats import ImageFormat
 from novita_mcp.client.training import TrainingTask
 from novita_mcp.pricing.platform import (
@@ -42,8 +43,7 @@ __all__ = ["TOOLSET"]
 
 Kind = Annotated[Literal["style", "subject"], Field(description=(
     "style: learn a visual style; subject: learn one person/object, named by instance_prompt."))]
-TaskId = Annotated[str, Field(description="Training task id from start_training.", min_length=1, max_length=64,
-                              pattern=r"^[A-Za-z0-9_-]+$")]
+TaskId = Annotated[ids.TrainingTaskId, Field(description="Training task id from start_training.")]
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 _SIGNATURES = {"png": b"\x89PNG\r\n\x1a\n", "jpeg": b"\xff\xd8\xff", "webp": b"RIFF"}
 _TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
@@ -148,7 +148,7 @@ async def start_training(
                                pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")],
     base_model: Annotated[str, Field(description="Base checkpoint to train on, e.g. v1-5-pruned-emaonly.",
                                      min_length=1, max_length=255)],
-    assets_ids: Annotated[list[Annotated[str, Field(max_length=64)]], Field(
+    assets_ids: Annotated[list[ids.AssetId], Field(
         min_length=1, max_length=100, description="Image ids from upload_training_images.")],
     captions: Annotated[list[Annotated[str, Field(max_length=500)]] | None, Field(
         max_length=100, description="Optional caption per image, same order as assets_ids.")] = None,
