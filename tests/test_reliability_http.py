@@ -274,3 +274,20 @@ def test_the_policy_runs_before_anything_is_opened(tmp_path, monkeypatch) -> Non
     assert PathPolicy(None).resolve("/etc/passwd", remote=True) is None
     assert PathPolicy(tmp_path).resolve("/etc/passwd", remote=True) is None
     assert opened == []
+
+
+@pytest.mark.parametrize("kind", ["server_error", "drop"])
+async def test_a_batch_whose_creation_fails_after_the_upload_hands_back_the_file_id(sandbox, served, make_settings,
+                                                                                    kind) -> None:
+    line = ('{"custom_id": "r1", "body": {"model": "meta-llama/llama-3.3-70b-instruct", '
+            '"messages": [{"role": "user", "content": "hi"}], "max_tokens": 10}}')
+    sandbox.faults.add(FaultRule(kind, path="/openai/v1/batches", method="POST", times=1))
+    async with connect(server_for(sandbox, served, make_settings)) as client:
+        failed = await client.call_tool("create_batch", {"jsonl": line})
+        text = text_of(failed)
+        assert failed.is_error and "unexpected" not in text
+        file_id = text.split("uploaded as file ", 1)[1].split(";", 1)[0]
+        assert f'{{"input_file_id": "{file_id}"}}' in text
+        again = await client.call_tool("create_batch", {"input_file_id": file_id})
+    assert not again.is_error, text_of(again)
+    assert len(sandbox.state.requests_to("/openai/v1/files", "POST")) == 1  # uploaded once

@@ -235,8 +235,8 @@ class HTTPCore:
         except httpx.TransportError as exc:
             raise _transport_error(exc, method, path, writes=_writes(method, None)) from None
 
-    async def get_bytes(self, url: str, *, max_bytes: int, policy: Any = None,
-                        timeout: float | None = None) -> tuple[bytes, str | None]:
+    async def get_bytes(self, url: str, *, max_bytes: int, policy: Any = None, timeout: float | None = None,
+                        deadline: float | None = None) -> tuple[bytes, str | None]:
         """Download an API path (with the key) or an absolute URL (checked by ``policy``, else
         ``url_policy``; never with the key), refusing more than ``max_bytes``.
 
@@ -244,7 +244,8 @@ class HTTPCore:
         ``URLRefusedError`` for a URL, ``TransportError`` when Novita cannot be reached.
         """
         got = await download(self._client, url, policy=policy or self.url_policy, retry=self._retry,
-                             max_bytes=max_bytes, timeout=timeout)
+                             max_bytes=max_bytes, timeout=timeout,
+                             **({"deadline": deadline} if deadline is not None else {}))
         return got.data, got.content_type
 
     def trust_origin(self, url: str) -> None:

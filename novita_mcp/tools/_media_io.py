@@ -56,6 +56,8 @@ log = logging.getLogger("novita_mcp.tools.media")
 MAX_WAIT = 50  # seconds; below the ~60 s at which clients give up on a call
 PREVIEW_MAX_BYTES = 4096
 DOWNLOAD_MAX_BYTES = 512 * 1024 * 1024
+# A whole download, inside one tool call that clients give up on after ~60 s.
+DOWNLOAD_DEADLINE = 30.0
 _B64 = re.compile(r"^[A-Za-z0-9+/=\s]+$")
 
 
@@ -168,7 +170,8 @@ def _read_file(path: Path, name: str, max_bytes: int) -> bytes:
 
 async def _fetch(app: Services, value: str, name: str, max_bytes: int) -> bytes:
     try:
-        data, _ = await app.client.http.get_bytes(value, max_bytes=max_bytes, policy=url_policy(app))
+        data, _ = await app.client.http.get_bytes(value, max_bytes=max_bytes, policy=url_policy(app),
+                                                  deadline=DOWNLOAD_DEADLINE)
     except URLRefusedError as exc:
         raise ToolError(f"{name}: {exc.message} Nothing was sent to Novita.") from None
     except NovitaError as exc:
@@ -307,7 +310,7 @@ async def deliver_urls(app: Services, items: list[tuple[str, str, str, int]], *,
         data: bytes | None = None
         if folder is not None:
             try:
-                data, _ = await app.client.http.get_bytes(url, max_bytes=DOWNLOAD_MAX_BYTES)
+                data, _ = await app.client.http.get_bytes(url, max_bytes=DOWNLOAD_MAX_BYTES, deadline=DOWNLOAD_DEADLINE)
             except NovitaError as exc:  # the generation succeeded (and was paid): keep the link, say why
                 log.warning("could not download %s output %d: %s", stem, i + 1, exc.message)
                 file.note = f"Not downloaded: {exc.message}"
@@ -325,7 +328,7 @@ async def deliver_urls(app: Services, items: list[tuple[str, str, str, int]], *,
 async def _preview(app: Services, url: str, mime: str, data: bytes | None) -> list[ContentBlock]:
     if data is None:
         try:
-            data, _ = await app.client.http.get_bytes(url, max_bytes=PREVIEW_MAX_BYTES)
+            data, _ = await app.client.http.get_bytes(url, max_bytes=PREVIEW_MAX_BYTES, deadline=10.0)
         except NovitaError:
             return []
     if len(data) > PREVIEW_MAX_BYTES:

@@ -18,6 +18,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from novita_mcp import ids
+from novita_mcp.client.errors import NovitaError
 from novita_mcp.client.llm_batch import Batch
 from novita_mcp.client.llm_tokens import chat_prompt_tokens, count_tokens
 from novita_mcp.toolkit import (
@@ -185,7 +186,13 @@ async def create_batch(
         content = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines).encode()
         file_id = (await app.client.llm.batch.upload_file(Path(path).name if path else "batch_input.jsonl",
                                                           content)).id
-    batch = await app.client.llm.batch.create(file_id, ENDPOINTS[endpoint])  # type: ignore[arg-type]
+    try:
+        batch = await app.client.llm.batch.create(file_id, ENDPOINTS[endpoint])  # type: ignore[arg-type]
+    except NovitaError as exc:
+        if input_file_id is None:  # the upload worked: hand its id back so nothing is uploaded twice
+            exc.message += (f" The input was uploaded as file {file_id}; to retry, call create_batch with "
+                            f'{{"input_file_id": "{file_id}"}} (check list_batches first if the batch may exist).')
+        raise
     view = _view(batch)
     text = (f"Batch {view.id} created ({view.status}) with {len(lines):,} request(s); quoted at most {usd(quoted)}. "
             "Check it with get_batch.")
