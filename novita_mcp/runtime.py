@@ -59,7 +59,12 @@ def prepare(settings: Settings) -> tuple[Any, Settings]:
 
 
 def run_stdio(server: Any) -> None:
-    server.run()
+    """Serve over stdio, with the edge guard answering lines the SDK would drop (novita_mcp.stdio_edge)."""
+    import anyio
+
+    from novita_mcp.stdio_edge import serve_stdio
+
+    anyio.run(serve_stdio, server)
 
 
 def run_http(

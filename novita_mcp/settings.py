@@ -174,6 +174,10 @@ class Settings(BaseSettings):
         "NOVITA_MCP_OUTPUT_DIR", None, "If set, generated media are also downloaded into this directory."
     )
     log_level: LogLevel = _env("NOVITA_MCP_LOG_LEVEL", "WARNING", "Level of the log on stderr.")
+    files_dir: Path | None = _env(
+        "NOVITA_MCP_FILES_DIR", None, "Over HTTP, local input files (images, audio, batch inputs) are read only from "
+        "under this directory; unset: none. On stdio any local path the user names is read."
+    )
 
     # --- guardrails ---------------------------------------------------------------------
     confirm_mode: ConfirmMode = _env(

@@ -123,6 +123,28 @@ def _no_log_subscribers_from_other_tests():
     RELAY.clear()
 
 
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "injects_bug: the test breaks the server on purpose, so an 'unexpected "
+                                       "error' answer is expected")
+
+
+@pytest.fixture(autouse=True)
+def _no_tool_answer_is_an_unexpected_error(request, caplog):
+    """In every test: no tool (or its planning) failed unexpectedly, unless the test injects a bug.
+
+    Every "an unexpected error" answer is produced right after the server logs the exception
+    ("... failed unexpectedly"), so the log is where to look, whichever client made the call.
+    """
+    caplog.set_level(logging.DEBUG)
+    yield
+    if request.node.get_closest_marker("injects_bug"):
+        return
+    for record in caplog.get_records("call"):
+        if record.name.startswith("novita_mcp") and "unexpectedly" in record.getMessage():
+            detail = record.exc_text or (record.exc_info and repr(record.exc_info[1])) or ""
+            pytest.fail(f"a tool answered 'unexpected error': {record.getMessage()} {detail}"[:2000])
+
+
 @pytest.fixture(autouse=True)
 def _the_key_never_reaches_a_log(caplog, state_dir):
     """In every test: no log record (at any level) and no audit record carries the API key."""

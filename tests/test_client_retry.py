@@ -101,12 +101,57 @@ async def test_the_key_is_sent_to_novita_but_not_to_other_hosts() -> None:
     seen: dict[str, str | None] = {}
 
     def handler(request: httpx.Request) -> httpx.Response:
-        seen[request.url.host] = request.headers.get("authorization")
+        seen[request.headers["host"]] = request.headers.get("authorization")
         return httpx.Response(200, json={})
 
     from pydantic import SecretStr
 
+    from novita_mcp.urlpolicy import URLPolicy
+
+    async def resolve(host: str, port: int) -> list[str]:  # no real DNS in tests
+        return ["93.184.216.34"]
+
     core = HTTPCore(base_url="https://api.novita.ai", api_key=SecretStr("sk_secret"), transport=httpx.MockTransport(handler))
     await core.request("GET", "/v3/user")
-    await core.get_bytes("https://cdn.example.com/out.png", max_bytes=100)
+    await core.get_bytes("https://cdn.example.com/out.png", max_bytes=100, policy=URLPolicy(resolve=resolve))
     assert seen == {"api.novita.ai": "Bearer sk_secret", "cdn.example.com": None}
+
+
+class _DropsAfterHeaders(httpx.AsyncByteStream):
+    """Headers arrive, then the connection drops while the body is coming."""
+
+    def __init__(self, drops: list[int]) -> None:
+        self.drops = drops
+
+    async def __aiter__(self):  # type: ignore[override]
+        yield b'{"partial":'
+        if self.drops[0] > 0:
+            self.drops[0] -= 1
+            raise httpx.RemoteProtocolError("peer closed connection without sending complete message body")
+        yield b' true}'
+
+
+def _mid_body_core(drops: list[int], sleeps, seen: list[str]) -> HTTPCore:
+    from pydantic import SecretStr
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.method)
+        return httpx.Response(200, headers={"content-type": "application/json"}, stream=_DropsAfterHeaders(drops))
+
+    return HTTPCore(base_url="https://api.novita.ai", api_key=SecretStr("k"), transport=httpx.MockTransport(handler),
+                    retry=RetryPolicy(3, sleep=sleeps))
+
+
+async def test_a_get_dropped_mid_body_is_retried_with_backoff(sleeps) -> None:
+    seen: list[str] = []
+    body = await _mid_body_core([2], sleeps, seen).request("GET", "/v3/user")
+    assert body == {"partial": True} and seen == ["GET"] * 3 and len(sleeps.calls) == 2
+
+
+async def test_a_post_dropped_mid_body_is_an_unknown_outcome_and_not_retried(sleeps) -> None:
+    from novita_mcp.client import OutcomeUnknownError
+
+    seen: list[str] = []
+    with pytest.raises(OutcomeUnknownError):
+        await _mid_body_core([1], sleeps, seen).request("POST", "/v3/async/txt2img", json_body={})
+    assert seen == ["POST"] and sleeps.calls == []

@@ -13,6 +13,7 @@ from pydantic import SecretStr
 from novita_mcp import __version__
 from novita_mcp.client._retry import (
     IDEMPOTENT_EXTENSION,
+    STREAM_EXTENSION,
     RetryPolicy,
     RetryTransport,
     parse_retry_after,
@@ -31,6 +32,7 @@ from novita_mcp.client.errors import (
     OutcomeUnknownError,
     TransportError,
 )
+from novita_mcp.client.download import NO_AUTH_EXTENSION, download
 
 __all__ = ["HTTPCore", "error_from_response"]
 
@@ -47,7 +49,8 @@ class _BearerAuth(httpx.Auth):
     """Adds the key at send time, and only to Novita's own origins.
 
     The key lives in one SecretStr and never in client defaults; a download from a signed
-    media URL on another host goes out without it.
+    media URL on another host goes out without it, and so does any download of an absolute
+    URL (``novita_no_auth``): a URL an argument named never gets the key, even on Novita's host.
     """
 
     def __init__(self, key: SecretStr | None, origins: set[tuple[str, str, int | None]]) -> None:
@@ -55,7 +58,8 @@ class _BearerAuth(httpx.Auth):
         self._origins = origins
 
     def auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]
-        if self._key is not None and _origin(request.url) in self._origins:
+        if (self._key is not None and _origin(request.url) in self._origins
+                and not request.extensions.get(NO_AUTH_EXTENSION)):
             request.headers["Authorization"] = f"Bearer {self._key.get_secret_value()}"
         yield request
 
@@ -145,9 +149,14 @@ class HTTPCore:
         retry: RetryPolicy | None = None,
         extra_origins: tuple[str, ...] = (),
     ) -> None:
+        from novita_mcp.urlpolicy import URLPolicy
+
         inner = transport or httpx.AsyncHTTPTransport()
         self._retry = retry or RetryPolicy()
         self.base_url = base_url.rstrip("/")
+        self.trusted_origins: list[str] = [self.base_url, *extra_origins]
+        # What any absolute URL is checked against; Novita's own origins skip the address check.
+        self.url_policy = URLPolicy(trusted=self.trusted_origins)
         self._client = httpx.AsyncClient(
             base_url=self.base_url,
             transport=RetryTransport(inner, self._retry),
@@ -215,47 +224,49 @@ class HTTPCore:
     async def stream(
         self, method: str, path: str, *, json_body: Any = None, base_url: str | None = None
     ) -> AsyncIterator[httpx.Response]:
-        """Open a streamed response (e.g. server-sent events); errors are mapped like ``request``."""
+        """Open a streamed response (e.g. server-sent events); errors are mapped like ``request``.
+
+        A failure once the request is sent - before the headers or while the events come - is
+        an ``OutcomeUnknownError`` for a write (a chat was answered, and billed, in part).
+        """
         url = (base_url.rstrip("/") + path) if base_url else path
         try:
-            async with self._client.stream(method, url, json=json_body,
-                                           headers={"Accept": "text/event-stream"}) as response:
+            async with self._client.stream(method, url, json=json_body, headers={"Accept": "text/event-stream"},
+                                           extensions={STREAM_EXTENSION: True}) as response:
                 if response.status_code >= 400:
                     await response.aread()
                     raise error_from_response(response)
                 yield response
-        except httpx.TimeoutException as exc:
-            raise TransportError(f"Novita did not answer in time ({type(exc).__name__}) for {method} {path}.") from None
         except httpx.TransportError as exc:
-            raise TransportError(f"Could not reach Novita ({type(exc).__name__}) for {method} {path}.") from None
+            raise _transport_error(exc, method, path, writes=_writes(method, None)) from None
 
-    async def get_bytes(self, url: str, *, max_bytes: int) -> tuple[bytes, str | None]:
-        """Download a (media) URL, absolute or relative to the base, refusing more than ``max_bytes``."""
-        try:
-            async with self._client.stream("GET", url) as response:
-                if response.status_code >= 400:
-                    raise error_from_response(response)
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise MalformedResponseError(f"The file at the URL is larger than {max_bytes} bytes.")
-                    chunks.append(chunk)
-                return b"".join(chunks), response.headers.get("content-type")
-        except httpx.TransportError as exc:
-            raise TransportError(f"Could not download the file ({type(exc).__name__}).") from None
+    async def get_bytes(self, url: str, *, max_bytes: int, policy: Any = None, timeout: float | None = None,
+                        deadline: float | None = None) -> tuple[bytes, str | None]:
+        """Download an API path (with the key) or an absolute URL (checked by ``policy``, else
+        ``url_policy``; never with the key), refusing more than ``max_bytes``.
+
+        Raises ``NotFoundError`` & co. for an API path, ``DownloadError`` (with the status) or
+        ``URLRefusedError`` for a URL, ``TransportError`` when Novita cannot be reached.
+        """
+        got = await download(self._client, url, policy=policy or self.url_policy, retry=self._retry,
+                             max_bytes=max_bytes, timeout=timeout,
+                             **({"deadline": deadline} if deadline is not None else {}))
+        return got.data, got.content_type
 
     def trust_origin(self, url: str) -> None:
         """Also send the key to ``url``'s origin: another Novita host (e.g. the async serverless one)."""
         auth = self._client.auth
         if isinstance(auth, _BearerAuth):
             auth._origins.add(_origin(url))
+        self.trusted_origins.append(url.rstrip("/"))
+        self.url_policy.trust(url)
 
     async def put_bytes(self, url: str, data: bytes, *, content_type: str | None = None) -> None:
         """PUT raw bytes to an upload URL (pre-signed: the key only goes to Novita's own origins).
 
-        Never retried: an upload is repeated by asking for a fresh URL.
+        Never retried: an upload is repeated by asking for a fresh URL. A failure after the
+        bytes left is an ``OutcomeUnknownError`` (the file may have arrived), with the next step
+        that fits an upload: uploads are free, so ask for a fresh URL and upload again.
         """
         headers = {"Content-Type": content_type} if content_type else None
         request = self._client.build_request("PUT", url, content=data, headers=headers,
@@ -263,7 +274,16 @@ class HTTPCore:
         try:
             response = await self._client.send(request)
         except httpx.TransportError as exc:
-            raise TransportError(f"Could not upload the file ({type(exc).__name__}).") from None
+            kind = type(exc).__name__
+            if isinstance(exc, _NOT_SENT):
+                raise TransportError(f"Could not reach the upload URL ({kind}); nothing was uploaded.") from None
+            error = OutcomeUnknownError(f"The file was sent to the upload URL but no answer came back ({kind}); it "
+                                        "may or may not have arrived.", method="PUT", path="(upload URL)")
+            error.next_step = ("Uploads are free: upload the file again (each upload gets a fresh URL and id) and "
+                               "use the new id.")
+            raise error from None
+        except httpx.InvalidURL:
+            raise MalformedResponseError("Novita gave an upload URL that is not valid.") from None
         if response.status_code >= 400:
             raise error_from_response(response)
 

@@ -2,8 +2,10 @@
 
 A request is retried when it is idempotent - GET/HEAD/OPTIONS, or a request explicitly
 marked with the ``novita_idempotent`` extension - and the answer is 429/502/503/504 or the
-connection failed. A POST that creates or bills is never retried: it may have been carried
-out already. Backoff is exponential with full jitter; a ``Retry-After`` header wins when
+connection failed, before the headers or while the body was coming (a drop mid-body only
+shows when the body is read, so an idempotent answer is read here, inside the loop, unless
+the caller streams it: ``novita_stream``, whose reader retries on its own). A POST that
+creates or bills is never retried: it may have been carried out already. Backoff is exponential with full jitter; a ``Retry-After`` header wins when
 it is within the cap, and a longer one is left to the caller (the error carries it).
 """
 
@@ -18,11 +20,13 @@ from collections.abc import Awaitable, Callable
 import anyio
 import httpx
 
-__all__ = ["RetryTransport", "RetryPolicy", "IDEMPOTENT_EXTENSION"]
+__all__ = ["RetryTransport", "RetryPolicy", "IDEMPOTENT_EXTENSION", "STREAM_EXTENSION", "is_idempotent"]
 
 log = logging.getLogger("novita_mcp.client.retry")
 
 IDEMPOTENT_EXTENSION = "novita_idempotent"
+# Set by a caller that reads the body itself, in bounded chunks (downloads): not buffered here.
+STREAM_EXTENSION = "novita_stream"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -88,9 +92,12 @@ class RetryTransport(httpx.AsyncBaseTransport):
         policy = self._policy
         retryable = is_idempotent(request)
         attempt = 0
+        buffer = retryable and not request.extensions.get(STREAM_EXTENSION)
         while True:
             try:
                 response = await self._inner.handle_async_request(request)
+                if buffer:
+                    await _read_or_close(response)
             except (httpx.TransportError,) as exc:
                 if not retryable or attempt >= policy.max_retries or isinstance(exc, httpx.UnsupportedProtocol):
                     raise
@@ -112,6 +119,15 @@ class RetryTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+async def _read_or_close(response: httpx.Response) -> None:
+    """Read the whole body now, so a connection dropped mid-body is a retryable failure here."""
+    try:
+        await response.aread()
+    except BaseException:
+        await response.aclose()
+        raise
 
 
 def _note_retry(request: httpx.Request, cause: str, delay: float, attempt: int, limit: int) -> None:

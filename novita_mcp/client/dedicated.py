@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import Field
 
+from novita_mcp.ids import ENDPOINT, segment
 from novita_mcp.client._http import HTTPCore
 from novita_mcp.client._models import APIModel, LooseInt, LooseStr
 
@@ -94,15 +95,15 @@ class DedicatedAPI:
         return [DedicatedEndpoint.model_validate(e) for e in items or []]
 
     async def get(self, endpoint_id: str) -> DedicatedEndpoint:
-        return DedicatedEndpoint.model_validate(await self._call("GET", f"{self.PATH}/{endpoint_id}"))
+        return DedicatedEndpoint.model_validate(await self._call("GET", f"{self.PATH}/{segment(ENDPOINT, endpoint_id)}"))
 
     async def update(self, endpoint_id: str, **changes: Any) -> DedicatedEndpoint:
         """Partial update (PATCH): only the fields given are sent."""
         body = {k: v for k, v in changes.items() if v is not None}
-        return DedicatedEndpoint.model_validate(await self._call("PATCH", f"{self.PATH}/{endpoint_id}", json_body=body))
+        return DedicatedEndpoint.model_validate(await self._call("PATCH", f"{self.PATH}/{segment(ENDPOINT, endpoint_id)}", json_body=body))
 
     async def delete(self, endpoint_id: str) -> None:
-        await self._call("DELETE", f"{self.PATH}/{endpoint_id}")
+        await self._call("DELETE", f"{self.PATH}/{segment(ENDPOINT, endpoint_id)}")
 
     async def chat(self, routing_key: str, messages: list[dict[str, Any]], *,
                    max_tokens: int | None = None) -> DedicatedChat:

@@ -13,7 +13,10 @@
     │   └── ServerError               5xx
     ├── TransportError            no usable answer: connection refused or dropped, timeout
     │   └── OutcomeUnknownError       ...after a non-idempotent request may have reached Novita
-    └── MalformedResponseError    an answer that is not the JSON we expect
+    ├── MalformedResponseError    an answer that is not the JSON we expect
+    ├── DownloadError             a file at a URL (not the API) answered >= 400, was too big or too slow
+    ├── URLRefusedError           a URL that was not fetched: invalid, or not allowed by the URL policy
+    └── InvalidIdError            an id that does not match its kind's pattern (never put in a URL)
 
 Messages never contain the API key nor a raw response body: only the status, Novita's
 reason code, Novita's own message (trimmed) and a request id when the API sent one.
@@ -34,6 +37,9 @@ __all__ = [
     "TransportError",
     "OutcomeUnknownError",
     "MalformedResponseError",
+    "DownloadError",
+    "URLRefusedError",
+    "InvalidIdError",
     "BALANCE_REASONS",
 ]
 
@@ -146,3 +152,36 @@ class MalformedResponseError(NovitaError):
     """The API answered 2xx with a body we cannot read."""
 
     next_step = "Try again; if it persists, the API may have changed - please report it."
+
+
+class DownloadError(NovitaError):
+    """A file could not be fetched from a URL outside the API: an error status, too large, too slow.
+
+    ``status`` is the HTTP status when the host answered one (``None`` for size and time limits).
+    Never carries the URL's query (signed links hold credentials) nor the body.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, next_step: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        if next_step is not None:
+            self.next_step = next_step
+        elif status in (401, 403, 404, 410):
+            self.next_step = ("The link is wrong, private or expired: check it opens in a browser, or for a task "
+                              "output call get_task again for fresh links.")
+        elif status is not None and status >= 500:
+            self.next_step = "The file's host had a server-side problem; try again in a minute."
+        else:
+            self.next_step = "Check the URL, or pass the file another way (a local path on stdio, or base64)."
+
+
+class URLRefusedError(NovitaError):
+    """A URL that was not fetched at all: malformed, not http(s), or aimed at a non-public address."""
+
+    next_step = "Pass a public http(s) URL, or the file itself (a local path on stdio, or base64)."
+
+
+class InvalidIdError(NovitaError):
+    """An id that does not have its kind's shape: refused before any URL is built with it."""
+
+    next_step = "Pass the id exactly as a list or create tool returned it."

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any, Literal
 
+from novita_mcp.ids import INSTANCE, check_id
 from novita_mcp.client._http import HTTPCore
 from novita_mcp.client.gpu_models import (
     Cluster,
@@ -137,7 +138,7 @@ class GpuAPI:
         return found[:limit]
 
     async def get_instance(self, instance_id: str) -> Instance:
-        return Instance.model_validate(await self._get("/gpu/instance", instanceId=instance_id))
+        return Instance.model_validate(await self._get("/gpu/instance", instanceId=check_id(INSTANCE, instance_id)))
 
     async def start(self, instance_id: str) -> None:
         await self._post("/gpu/instance/start", {"instanceId": instance_id})
@@ -181,5 +182,5 @@ class GpuAPI:
     async def metrics(self, instance_id: str, *, start_time: int | None = None, end_time: int | None = None,
                       interval: int | None = None) -> InstanceMetrics:
         body = await self._http.request("GET", METRICS_PATH, params={
-            "instanceId": instance_id, "startTime": start_time, "endTime": end_time, "interval": interval})
+            "instanceId": check_id(INSTANCE, instance_id), "startTime": start_time, "endTime": end_time, "interval": interval})
         return InstanceMetrics.model_validate(body)

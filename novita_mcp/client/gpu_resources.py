@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 
+from novita_mcp.ids import GPU_RESOURCE, check_id
 from novita_mcp.client._http import HTTPCore
 from novita_mcp.client._models import APIModel, LooseInt, LooseStr
 from novita_mcp.client.gpu_models import EnvVar
@@ -110,7 +111,7 @@ class GpuResourcesAPI:
         return TemplatePage.model_validate(body)
 
     async def get_template(self, template_id: str) -> Template:
-        body = await self._get("/template", templateId=template_id)
+        body = await self._get("/template", templateId=check_id(GPU_RESOURCE, template_id))
         return Template.model_validate(body.get("template") or {})
 
     async def create_template(self, *, name: str, image: str, readme: str = "", start_command: str = "",

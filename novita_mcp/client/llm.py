@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import Field
 
+from novita_mcp.ids import LLM_MODEL, segment
 from novita_mcp.client._http import HTTPCore
 from novita_mcp.client._models import APIModel, LooseInt, LooseStr
 from novita_mcp.client.errors import MalformedResponseError
@@ -258,7 +259,7 @@ class LLMAPI:
         return [LLMModel.model_validate(m) for m in body.get("data") or []]
 
     async def model(self, model_id: str) -> LLMModel:
-        return LLMModel.model_validate(await self._http.request("GET", f"{BASE}/models/{model_id}"))
+        return LLMModel.model_validate(await self._http.request("GET", f"{BASE}/models/{segment(LLM_MODEL, model_id)}"))
 
     def _chat_path(self, base_url: str | None) -> str:
         return DEDICATED_CHAT_PATH if base_url else f"{BASE}/chat/completions"

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from novita_mcp.ids import BATCH, FILE, check_id, segment
 from novita_mcp.client._http import HTTPCore
 from novita_mcp.client._models import APIModel, LooseInt, LooseStr
 
@@ -92,28 +93,28 @@ class LLMBatchAPI:
         return [LLMFile.model_validate(f) for f in body.get("data") or []]
 
     async def file(self, file_id: str) -> LLMFile:
-        return LLMFile.model_validate(await self._http.request("GET", f"{_BASE}/files/{file_id}"))
+        return LLMFile.model_validate(await self._http.request("GET", f"{_BASE}/files/{segment(FILE, file_id)}"))
 
     async def delete_file(self, file_id: str) -> None:
-        await self._http.request("DELETE", f"{_BASE}/files/{file_id}")
+        await self._http.request("DELETE", f"{_BASE}/files/{segment(FILE, file_id)}")
 
     async def file_content(self, file_id: str, *, max_bytes: int) -> bytes:
-        content, _ = await self._http.get_bytes(f"{_BASE}/files/{file_id}/content", max_bytes=max_bytes)
+        content, _ = await self._http.get_bytes(f"{_BASE}/files/{segment(FILE, file_id)}/content", max_bytes=max_bytes)
         return content
 
     async def create(self, input_file_id: str, endpoint: BatchEndpoint = "/v1/chat/completions",
                      *, metadata: dict[str, str] | None = None) -> Batch:
-        body: dict[str, Any] = {"input_file_id": input_file_id, "endpoint": endpoint, "completion_window": "48h"}
+        body: dict[str, Any] = {"input_file_id": check_id(FILE, input_file_id), "endpoint": endpoint, "completion_window": "48h"}
         if metadata:
             body["metadata"] = metadata
         return Batch.model_validate(await self._http.request("POST", f"{_BASE}/batches", json_body=body))
 
     async def get(self, batch_id: str) -> Batch:
-        return Batch.model_validate(await self._http.request("GET", f"{_BASE}/batches/{batch_id}"))
+        return Batch.model_validate(await self._http.request("GET", f"{_BASE}/batches/{segment(BATCH, batch_id)}"))
 
     async def list(self, *, limit: int = 20, after: str | None = None) -> BatchPage:
         body = await self._http.request("GET", f"{_BASE}/batches", params={"limit": limit, "after": after})
         return BatchPage.model_validate(body)
 
     async def cancel(self, batch_id: str) -> Batch:
-        return Batch.model_validate(await self._http.request("POST", f"{_BASE}/batches/{batch_id}/cancel"))
+        return Batch.model_validate(await self._http.request("POST", f"{_BASE}/batches/{segment(BATCH, batch_id)}/cancel"))

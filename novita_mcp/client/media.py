@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from novita_mcp.ids import MEDIA_TASK, check_id
 from novita_mcp.client._http import HTTPCore
 from novita_mcp.client._models import APIModel, LooseInt, LooseStr
 from novita_mcp.client.errors import MalformedResponseError
@@ -191,7 +192,7 @@ class MediaAPI:
         return str(task_id)
 
     async def task_result(self, task_id: str) -> TaskResult:
-        data = await self._http.request("GET", "/v3/async/task-result", params={"task_id": task_id})
+        data = await self._http.request("GET", "/v3/async/task-result", params={"task_id": check_id(MEDIA_TASK, task_id)})
         return TaskResult.model_validate(data)
 
     async def flux_schnell(self, request: FluxRequest) -> FluxResult:

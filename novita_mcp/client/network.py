@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
+from novita_mcp.ids import NETWORK, check_id
 from novita_mcp.client._http import HTTPCore
 from novita_mcp.client._models import APIModel, LooseStr
 
@@ -69,7 +70,7 @@ class NetworkAPI:
         return items, int(body.get("total") or len(items))
 
     async def get(self, network_id: str) -> Network:
-        return Network.parse(await self._http.request("GET", f"{self.BASE}/network", params={"networkId": network_id}))
+        return Network.parse(await self._http.request("GET", f"{self.BASE}/network", params={"networkId": check_id(NETWORK, network_id)}))
 
     async def create(self, *, cluster_id: str, name: str) -> Network:
         body = await self._http.request("POST", f"{self.BASE}/network/create",

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 from pydantic import Field, field_validator
 
+from novita_mcp.ids import ENDPOINT, ENDPOINT_NAME, JOB, check_id, segment
 from novita_mcp.client._http import HTTPCore
 from novita_mcp.client._models import APIModel, LooseInt, LooseStr
 
@@ -169,7 +170,7 @@ class ServerlessAPI:
         return items, int(body.get("total") or len(items))
 
     async def get(self, endpoint_id: str) -> ServerlessEndpoint:
-        body = await self._http.request("GET", f"{self.BASE}/endpoint", params={"id": endpoint_id})
+        body = await self._http.request("GET", f"{self.BASE}/endpoint", params={"id": check_id(ENDPOINT, endpoint_id)})
         return ServerlessEndpoint.parse(body.get("endpoint", body) if isinstance(body, dict) else {})
 
     async def update(self, endpoint_id: str, config: dict[str, Any]) -> None:
@@ -182,16 +183,16 @@ class ServerlessAPI:
 
     # --- async jobs ------------------------------------------------------------------------------
     async def run(self, endpoint_name: str, payload: Any) -> ServerlessJob:
-        body = await self._http.request("POST", f"/v1/{endpoint_name}/run", json_body={"input": payload},
+        body = await self._http.request("POST", f"/v1/{segment(ENDPOINT_NAME, endpoint_name)}/run", json_body={"input": payload},
                                         base_url=self.async_base)
         return ServerlessJob.model_validate(body)
 
     async def job(self, endpoint_name: str, job_id: str) -> ServerlessJob:
-        body = await self._http.request("GET", f"/v1/{endpoint_name}/status/{job_id}", base_url=self.async_base)
+        body = await self._http.request("GET", f"/v1/{segment(ENDPOINT_NAME, endpoint_name)}/status/{segment(JOB, job_id)}", base_url=self.async_base)
         return ServerlessJob.model_validate(body)
 
     async def cancel(self, endpoint_name: str, job_id: str) -> ServerlessJob:
         # The docs show GET; a cancel is safe to repeat, so GET's retries are harmless.
-        body = await self._http.request("GET", f"/v1/{endpoint_name}/cancel/{job_id}", base_url=self.async_base)
+        body = await self._http.request("GET", f"/v1/{segment(ENDPOINT_NAME, endpoint_name)}/cancel/{segment(JOB, job_id)}", base_url=self.async_base)
         return ServerlessJob.model_validate(body)
 

@@ -12,6 +12,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import Field
 
+from novita_mcp.ids import TRAINING_TASK, check_id
 from novita_mcp.client._http import HTTPCore
 from novita_mcp.client._models import APIModel, LooseInt, LooseStr
 from novita_mcp.client.media_formats import ImageFormat
@@ -105,7 +106,7 @@ class TrainingAPI:
         return str(body.get("task_id") or "")
 
     async def get(self, kind: TrainingKind, task_id: str) -> TrainingTask:
-        body = await self._http.request("GET", f"/v3/training/{kind}", params={"task_id": task_id})
+        body = await self._http.request("GET", f"/v3/training/{kind}", params={"task_id": check_id(TRAINING_TASK, task_id)})
         return TrainingTask.model_validate({"task_type": kind, **body})
 
     async def list(self, *, limit: int = 20, cursor: str | None = None,

@@ -84,12 +84,19 @@ def _plan_params(fn: Callable[..., Any]) -> tuple[str, ...] | None:
     return tuple(p.name for p in params)
 
 
-async def call_plan(fn: Callable[..., Awaitable[Plan]], app: Any, arguments: dict[str, Any]) -> Plan:
-    """Run a plan function with the tool's own (validated, typed) arguments, the ones it names."""
+async def call_plan(fn: Callable[..., Awaitable[Plan]], app: Any, arguments: dict[str, Any],
+                    ctx: Context | None = None) -> Plan:
+    """Run a plan function with the tool's own (validated, typed) arguments, the ones it names.
+
+    A plan function that names ``ctx`` also gets the request context (e.g. to tell stdio from HTTP
+    before reading a local file)."""
     names = _plan_params(fn)
     if names is None:
         return await fn(app, _canonical(arguments))
-    return await fn(app, **{n: arguments[n] for n in names if n in arguments})
+    chosen = {n: arguments[n] for n in names if n in arguments}
+    if "ctx" in names:
+        chosen["ctx"] = ctx
+    return await fn(app, **chosen)
 
 
 def _can_elicit(ctx: Context) -> bool:
@@ -116,7 +123,7 @@ def guarded_function(spec: Any, tool_params: list[inspect.Parameter], output: ty
         kwargs.pop(TOKEN_PARAM, None)
         args = _canonical(kwargs)
         try:
-            plan = await call_plan(spec.plan, app, kwargs)
+            plan = await call_plan(spec.plan, app, kwargs, ctx)
             session = guard.session_of(ctx)
             verdict = await guard.preview(tool, spec.effects, plan, session)
         except ToolError as exc:

@@ -16,7 +16,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from novita_mcp.sandbox.errors import SandboxError, error_response, family_of
-from novita_mcp.sandbox.faults import DroppedConnection, FaultPlan, FaultRule
+from novita_mcp.sandbox.faults import DroppedConnection, FaultPlan, FaultRule, file_fault_response
 from novita_mcp.sandbox.state import RequestRecord, SandboxState
 
 __all__ = ["build_app", "SandboxTransport", "PUBLIC_PREFIXES", "DOMAIN_FACTORIES"]
@@ -101,8 +101,8 @@ class _Gate:
                 record.status = message["status"]
             await send(message)
 
-        if not path.startswith(PUBLIC_PREFIXES + (ADMIN_PREFIX,)):
-            if self.faults.latency > 0:
+        if not path.startswith(ADMIN_PREFIX):
+            if self.faults.latency > 0 and not path.startswith(PUBLIC_PREFIXES):
                 await anyio.sleep(self.faults.latency)
             rule = self.faults.take(method, path)
             if rule is not None:
@@ -169,7 +169,10 @@ class _Gate:
                         "headers": [(b"content-type", b"application/json"), (b"content-length", b"64")]})
             await send({"type": "http.response.body", "body": b'{"partial":', "more_body": True})
             raise DroppedConnection("connection dropped by fault injection")
-        if rule.kind == "malformed":
+        file_response = file_fault_response(rule)
+        if file_response is not None:
+            response = file_response
+        elif rule.kind == "malformed":
             response = Response(b'{"this is": not json', status_code=200, media_type="application/json")
         elif rule.kind == "rate_limit":
             headers = {} if rule.retry_after is None else {"Retry-After": f"{rule.retry_after:g}"}

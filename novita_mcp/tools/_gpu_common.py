@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
+from novita_mcp import ids
 from novita_mcp.client.gpu import BillingMethod
 from novita_mcp.client.gpu_models import CpuProduct, GpuProduct, Instance
 from novita_mcp.pricing.gpu import extra_rootfs_usd_per_hour, product_price_usd
@@ -33,8 +34,7 @@ __all__ = [
 Billing = Literal["on_demand", "spot", "monthly"]
 BILLING_WIRE: dict[str, BillingMethod] = {
     "on_demand": "onDemand", "spot": "spot", "monthly": "monthly"}
-InstanceId = Annotated[str, Field(description="Instance id, from list_instances or create_instance.",
-                                  min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+InstanceId = Annotated[ids.InstanceId, Field(description="Instance id, from list_instances or create_instance.")]
 Months = Annotated[int, Field(ge=1, le=36, description="Subscription length in months (1-36).")]
 PortSpec = Annotated[str, Field(description="A port to expose as 'PORT/http' or 'PORT/tcp', e.g. '8000/http'.",
                                 pattern=r"^\d{1,5}/(http|tcp)$")]

@@ -3,6 +3,10 @@
 * An input is a URL, a local file path or base64 (optionally a data URI). A local file or
   base64 is checked against the endpoint's documented limits (size, format, resolution)
   before anything is sent, so a wrong file costs nothing and reaches nobody.
+* What an input may name is decided by ``novita_mcp.urlpolicy`` before anything is fetched or
+  opened: URLs must be public http(s) (checked even when Novita, not us, fetches them), and
+  local paths are read on stdio but, for a call that came over HTTP, only under
+  ``NOVITA_MCP_FILES_DIR`` - with one answer for refused and missing paths.
 * An output is a URL plus a ``ResourceLink`` with its MIME type and expiry; with
   ``NOVITA_MCP_OUTPUT_DIR`` set it is also downloaded there (without the API key for
   foreign hosts). Base64 answers (synchronous edits) are written to a file, never inlined,
@@ -28,7 +32,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ContentBlock, ImageContent, ResourceLink
 from pydantic import BaseModel, Field
 
-from novita_mcp.client.errors import NovitaError
+from novita_mcp.client.errors import NovitaError, URLRefusedError
 from novita_mcp.client.media import TaskResult
 from novita_mcp.client.media_formats import (
     MIME,
@@ -38,18 +42,22 @@ from novita_mcp.client.media_formats import (
     sniff,
 )
 from novita_mcp.settings import SANDBOX_BASE_URL
-from novita_mcp.toolkit import Context, Services
+from novita_mcp.toolkit import Context, Services, services
 from novita_mcp.tools._common import iso
 from novita_mcp.tools._polling import wait_until
+from novita_mcp.urlpolicy import PathPolicy, URLPolicy
 
 __all__ = ["Source", "describe_input", "image_source", "audio_source", "MediaFile", "Delivery", "deliver_urls",
-           "deliver_bytes", "wait_for", "ttl_of", "PREVIEW_MAX_BYTES", "MAX_WAIT", "DOWNLOAD_MAX_BYTES"]
+           "deliver_bytes", "wait_for", "ttl_of", "PREVIEW_MAX_BYTES", "MAX_WAIT", "DOWNLOAD_MAX_BYTES",
+           "is_remote", "url_policy", "load_bytes", "checked_url"]
 
 log = logging.getLogger("novita_mcp.tools.media")
 
 MAX_WAIT = 50  # seconds; below the ~60 s at which clients give up on a call
 PREVIEW_MAX_BYTES = 4096
 DOWNLOAD_MAX_BYTES = 512 * 1024 * 1024
+# A whole download, inside one tool call that clients give up on after ~60 s.
+DOWNLOAD_DEADLINE = 30.0
 _B64 = re.compile(r"^[A-Za-z0-9+/=\s]+$")
 
 
@@ -88,47 +96,134 @@ def _is_path(value: str) -> bool:
 
 
 def describe_input(value: str) -> str:
-    """An input as the user should see it in a confirmation: the URL, the file, or the size of inline data."""
+    """An input as the user should see it in a confirmation: the URL, the file, or the size of inline data.
+
+    Decided on the text alone: looking at the disk here would tell a remote caller what exists.
+    """
     value = value.strip()
     if value.startswith(("http://", "https://")):
         return value[:200]
-    if _is_path(value) or (len(value) < 4096 and not _B64.match(value) and not value.startswith("data:")):
-        return f"local file {value[:300]}"
-    return f"inline data ({max(1, len(value) * 3 // 4 // 1024)} KB)"
+    if value.startswith("data:") or _b64(value) is not None:
+        return f"inline data ({max(1, len(value) * 3 // 4 // 1024)} KB)"
+    return f"local file {value[:300]}"
 
 
-async def _raw(app: Services, value: str, name: str, max_bytes: int,
-               need_bytes: bool) -> tuple[str | None, bytes | None]:
+def is_remote(ctx: Context) -> bool:
+    """Did this call come over HTTP (someone else's machine), rather than stdio or in-process?"""
+    try:
+        request_context = ctx.request_context
+    except (AttributeError, ValueError):
+        return True  # no context to tell: treat as remote, the safe side
+    if getattr(request_context, "request", None) is not None:
+        return True
+    kind = getattr(getattr(ctx, "transport", None), "kind", "") or ""
+    return "http" in kind or "sse" in kind
+
+
+def url_policy(app: Services) -> URLPolicy:
+    """The policy for URLs named by arguments: Novita's own origins trusted, every other host checked.
+
+    ``extras["resolve"]`` replaces DNS in tests (an async ``(host, port) -> [addresses]``).
+    """
+    return URLPolicy(trusted=app.client.http.trusted_origins, resolve=app.extras.get("resolve"))
+
+
+async def checked_url(app: Services, value: str, name: str) -> str:
+    """``value`` if the URL policy allows it (Novita will fetch it), else a tool error naming ``name``."""
+    try:
+        await url_policy(app).check(value)
+    except URLRefusedError as exc:
+        raise ToolError(f"{name}: {exc.message} Nothing was sent to Novita.") from None
+    return value
+
+
+async def load_bytes(ctx: Context, value: str, name: str, max_bytes: int) -> bytes:
+    """The bytes of a URL or a local file named by an argument, within the policies and ``max_bytes``."""
+    app = services(ctx)
     value = value.strip()
-    if value.startswith(("http://", "https://")):
+    if _is_url(value):
+        return await _fetch(app, value, name, max_bytes)
+    path = PathPolicy(app.settings.files_dir).resolve(value, remote=is_remote(ctx))
+    if path is None:
+        raise ToolError(_no_file(app, ctx, value, name))
+    return _read_file(path, name, max_bytes)
+
+
+def _is_url(value: str) -> bool:
+    head = value[:12].lower()
+    return head.startswith(("http://", "https://")) or ("://" in value[:40] and not value.startswith("/"))
+
+
+def _no_file(app: Services, ctx: Context, value: str, name: str) -> str:
+    if is_remote(ctx):
+        return PathPolicy(app.settings.files_dir).refusal(name)
+    return f"{name}: {value[:120]!r} is neither a URL, an existing local file, nor base64 data."
+
+
+def _read_file(path: Path, name: str, max_bytes: int) -> bytes:
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise ToolError(f"{name}: {path.name} is {_mb(size)}; this operation accepts at most {_mb(max_bytes)}. "
+                        "Nothing was sent to Novita.")
+    return path.read_bytes()
+
+
+async def _fetch(app: Services, value: str, name: str, max_bytes: int) -> bytes:
+    try:
+        data, _ = await app.client.http.get_bytes(value, max_bytes=max_bytes, policy=url_policy(app),
+                                                  deadline=DOWNLOAD_DEADLINE)
+    except URLRefusedError as exc:
+        raise ToolError(f"{name}: {exc.message} Nothing was sent to Novita.") from None
+    except NovitaError as exc:
+        raise ToolError(f"{name}: could not download it ({exc.message}) Next step: {exc.next_step} "
+                        "Nothing was sent to Novita.") from None
+    return data
+
+
+def _b64(value: str) -> bytes | None:
+    compact = re.sub(r"\s+", "", value)
+    if not compact or len(compact) % 4 or not _B64.match(compact):
+        return None
+    try:
+        return base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+async def _raw(ctx: Context, value: str, name: str, max_bytes: int,
+               need_bytes: bool) -> tuple[str | None, bytes | None]:
+    app = services(ctx)
+    value = value.strip()
+    if _is_url(value):
         if not need_bytes:
-            return value, None
-        try:
-            data, _ = await app.client.http.get_bytes(value, max_bytes=max_bytes)
-        except NovitaError as exc:
-            raise ToolError(f"{name}: could not download {value[:100]} ({exc.message}). Nothing was sent to Novita.") \
-                from None
-        return None, data
+            return await checked_url(app, value, name), None
+        return None, await _fetch(app, value, name, max_bytes)
     if value.startswith("data:"):
         value = value.split(",", 1)[-1]
+    elif is_remote(ctx):
+        # Over HTTP the server's disk is not the caller's: base64 first, decided on the text alone,
+        # then a path only if the policy allows it - nothing is looked at before that.
+        data = _b64(value)
+        if data is not None:
+            return None, data
+        path = PathPolicy(app.settings.files_dir).resolve(value, remote=True)
+        if path is None:
+            raise ToolError(_no_file(app, ctx, value, name))
+        return None, _read_file(path, name, max_bytes)
     elif _is_path(value) or (len(value) < 4096 and not _B64.match(value)):
         path = Path(value).expanduser()
         if not path.is_file():
-            raise ToolError(f"{name}: {value[:120]!r} is neither a URL, an existing local file, nor base64 data.")
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise ToolError(f"{name}: {path.name} is {_mb(size)}; this operation accepts at most {_mb(max_bytes)}. "
-                            "Nothing was sent to Novita.")
-        return None, path.read_bytes()
+            raise ToolError(_no_file(app, ctx, value, name))
+        return None, _read_file(path, name, max_bytes)
     try:
         return None, base64.b64decode(re.sub(r"\s+", "", value), validate=True)
     except (binascii.Error, ValueError):
         raise ToolError(f"{name}: the value is not valid base64, a URL or a local file path.") from None
 
 
-async def image_source(app: Services, value: str, name: str, limits: ImageLimits, *, need_bytes: bool) -> Source:
+async def image_source(ctx: Context, value: str, name: str, limits: ImageLimits, *, need_bytes: bool) -> Source:
     """Resolve and check an image input. ``need_bytes``: the endpoint takes base64 only, so URLs are fetched."""
-    url, data = await _raw(app, value, name, limits.max_bytes, need_bytes)
+    url, data = await _raw(ctx, value, name, limits.max_bytes, need_bytes)
     if data is None:
         return Source(url, None, MediaInfo("image", ""))
     if len(data) > limits.max_bytes:
@@ -147,8 +242,8 @@ async def image_source(app: Services, value: str, name: str, limits: ImageLimits
     return Source(None, data, info)
 
 
-async def audio_source(app: Services, value: str, name: str, limits: AudioLimits) -> Source:
-    url, data = await _raw(app, value, name, limits.max_bytes, need_bytes=False)
+async def audio_source(ctx: Context, value: str, name: str, limits: AudioLimits) -> Source:
+    url, data = await _raw(ctx, value, name, limits.max_bytes, need_bytes=False)
     if data is None:
         return Source(url, None, MediaInfo("audio", ""))
     info = sniff(data)
@@ -215,7 +310,7 @@ async def deliver_urls(app: Services, items: list[tuple[str, str, str, int]], *,
         data: bytes | None = None
         if folder is not None:
             try:
-                data, _ = await app.client.http.get_bytes(url, max_bytes=DOWNLOAD_MAX_BYTES)
+                data, _ = await app.client.http.get_bytes(url, max_bytes=DOWNLOAD_MAX_BYTES, deadline=DOWNLOAD_DEADLINE)
             except NovitaError as exc:  # the generation succeeded (and was paid): keep the link, say why
                 log.warning("could not download %s output %d: %s", stem, i + 1, exc.message)
                 file.note = f"Not downloaded: {exc.message}"
@@ -233,7 +328,7 @@ async def deliver_urls(app: Services, items: list[tuple[str, str, str, int]], *,
 async def _preview(app: Services, url: str, mime: str, data: bytes | None) -> list[ContentBlock]:
     if data is None:
         try:
-            data, _ = await app.client.http.get_bytes(url, max_bytes=PREVIEW_MAX_BYTES)
+            data, _ = await app.client.http.get_bytes(url, max_bytes=PREVIEW_MAX_BYTES, deadline=10.0)
         except NovitaError:
             return []
     if len(data) > PREVIEW_MAX_BYTES:

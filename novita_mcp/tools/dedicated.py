@@ -16,6 +16,7 @@ from typing import Annotated, Literal, get_args
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
+from novita_mcp import ids
 from novita_mcp.client.dedicated import DedicatedEndpoint
 from novita_mcp.pricing.platform import (
     DEDICATED_GPU_HOUR_USD,
@@ -45,8 +46,7 @@ GpuType = Literal["gpu-h100-sxm", "gpu-h200-sxm", "gpu-rtx4090"]
 assert set(get_args(GpuType)) == set(DEDICATED_GPU_TYPES), "GpuType must list the price table's GPU types"
 Region = Literal["eu-north1", "eu-west1", "us-central1"]
 
-EndpointId = Annotated[str, Field(description="Dedicated endpoint id (from list_dedicated_endpoints).",
-                                  min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+EndpointId = Annotated[ids.EndpointId, Field(description="Dedicated endpoint id (from list_dedicated_endpoints).")]
 Replicas = Annotated[int, Field(ge=0, le=10, description="Replicas always running (billed hourly); 0 = asleep.")]
 MaxReplicas = Annotated[int, Field(ge=1, le=10, description="Most replicas when traffic grows.")]
 

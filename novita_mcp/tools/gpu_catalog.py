@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from novita_mcp import ids
 from novita_mcp.client.gpu_models import GpuProduct
 from novita_mcp.pricing.gpu import product_price_usd
 from novita_mcp.toolkit import Context, Effect, Reply, services, tool, usd
@@ -77,8 +78,7 @@ async def list_gpu_products(
     gpu_name: Annotated[str | None, Field(description="Part of the GPU name, e.g. 'H100', '4090'.",
                                           max_length=100)] = None,
     gpus: Annotated[int, Field(ge=1, le=8, description="GPUs per instance (1-8); prices are multiplied.")] = 1,
-    cluster_id: Annotated[str | None, Field(description="Only this cluster (see list_clusters).",
-                                            max_length=64)] = None,
+    cluster_id: Annotated[ids.ClusterId | None, Field(description="Only this cluster (see list_clusters).")] = None,
     max_usd_per_gpu_hour: Annotated[Decimal | None, Field(ge=0, le=1000,
                                                           description="Skip products above this price.")] = None,
     billing: Annotated[Billing, Field(description="Price to compare: on_demand, spot (can be reclaimed), "
@@ -142,7 +142,7 @@ class CpuOffers(BaseModel):
 @tool(title="List CPU products", effects={Effect.READ})
 async def list_cpu_products(
     ctx: Context,
-    cluster_id: Annotated[str | None, Field(description="Only this cluster.", max_length=64)] = None,
+    cluster_id: Annotated[ids.ClusterId | None, Field(description="Only this cluster.")] = None,
 ) -> Reply[CpuOffers]:
     """CPU-only instance products, cheapest first; create one with create_instance(kind='cpu')."""
     raw = await services(ctx).client.gpu.cpu_products(cluster_id=cluster_id)

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from novita_mcp import ids
 from novita_mcp.client.errors import NovitaError
 from novita_mcp.client.gpu_models import Instance
 from novita_mcp.toolkit import Context, Effect, Reply, Run, Services, services, tool, usd
@@ -53,7 +54,7 @@ __all__ = [
     "upgrade_instance",
 ]
 
-OptionalId = Annotated[str | None, Field(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+OptionalId = ids.GpuResourceId | None
 
 
 class CreatedInstance(BaseModel):
@@ -72,8 +73,8 @@ class CreatedInstance(BaseModel):
 async def create_instance(
     ctx: Context,
     name: Annotated[str, Field(min_length=1, max_length=255, description="A name to recognise the instance by.")],
-    product_id: Annotated[str, Field(min_length=1, max_length=64,
-                                     description="From list_gpu_products (kind=gpu) or list_cpu_products (kind=cpu).")],
+    product_id: Annotated[ids.ProductId, Field(
+        description="From list_gpu_products (kind=gpu) or list_cpu_products (kind=cpu).")],
     kind: Annotated[Literal["gpu", "cpu"], Field(description="gpu, or cpu for a CPU-only instance.")] = "gpu",
     gpus: Annotated[int, Field(ge=1, le=8, description="GPUs (1-8; ignored for cpu).")] = 1,
     image_url: Annotated[str | None, Field(min_length=1, max_length=500,
@@ -93,7 +94,7 @@ async def create_instance(
                                                   "monthly (prepaid subscription).")] = "on_demand",
     months: Annotated[int, Field(ge=1, le=36, description="Subscription months (billing=monthly only).")] = 1,
     auto_renew: Annotated[bool, Field(description="Renew the subscription automatically (monthly only).")] = False,
-    network_storage_ids: Annotated[list[Annotated[str, Field(max_length=64)]] | None,
+    network_storage_ids: Annotated[list[ids.GpuResourceId] | None,
                                    Field(max_length=30, description="Network storage to mount at /network, "
                                                                     "/network1, ...")] = None,
     network_id: Annotated[OptionalId, Field(description="VPC network to join.")] = None,

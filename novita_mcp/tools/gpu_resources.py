@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field, SecretStr
 
+from novita_mcp import ids
 from novita_mcp.client.gpu_resources import Template
 from novita_mcp.pricing.gpu import (
     NETWORK_STORAGE_USD_PER_GB_DAY,
@@ -39,7 +40,7 @@ from novita_mcp.tools._gpu_common import PortSpec, parse_ports
 
 __all__ = ["TOOLSET", "get_template", "list_templates"]
 
-ResourceId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+ResourceId = ids.GpuResourceId
 Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Most items to return (1-100).")]
 Offset = Annotated[int, Field(ge=0, le=10_000, description="Items to skip (next_offset).")]
 FREE = Quote(Decimal(0), "free")

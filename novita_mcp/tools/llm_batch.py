@@ -19,6 +19,8 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
+from novita_mcp import ids
+from novita_mcp.client.errors import NovitaError
 from novita_mcp.client.llm_batch import Batch
 from novita_mcp.toolkit import (
     Context,
@@ -37,6 +39,7 @@ from novita_mcp.toolkit import (
 )
 from novita_mcp.tools._batch_lines import ENDPOINTS, MAX_LINES, Line, parse_lines, quote_lines
 from novita_mcp.tools._common import Page, page
+from novita_mcp.tools._media_io import load_bytes
 from novita_mcp.tools._polling import MaxWait, wait_until
 
 __all__ = ["TOOLSET", "MAX_BATCH_BYTES", "MAX_BATCH_LINES"]
@@ -46,8 +49,7 @@ MAX_BATCH_LINES = MAX_LINES
 MAX_RESULT_BYTES = 20 * 1024 * 1024
 SNIPPET_CHARS = 1000
 KIND_OF = {path: kind for kind, path in ENDPOINTS.items()}
-BatchId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$",
-                               description="The batch id, e.g. from create_batch or list_batches.")]
+BatchId = Annotated[ids.BatchId, Field(description="The batch id, e.g. from create_batch or list_batches.")]
 
 
 class BatchView(BaseModel):
@@ -76,7 +78,7 @@ def _line_text(b: BatchView) -> str:
 
 
 # --- create --------------------------------------------------------------------------------
-def _read_input(args: dict[str, Any]) -> bytes | None:
+async def _read_input(ctx: Context, args: dict[str, Any]) -> bytes | None:
     sources = [k for k in ("jsonl", "path", "input_file_id") if args.get(k)]
     if len(sources) != 1:
         raise ToolError("Give exactly one of jsonl (the lines as text), path (a local .jsonl file) or "
@@ -84,12 +86,8 @@ def _read_input(args: dict[str, Any]) -> bytes | None:
     if args.get("jsonl"):
         data = args["jsonl"].encode()
     elif args.get("path"):
-        path = Path(args["path"]).expanduser()
-        if not path.is_file():
-            raise ToolError(f"No file at path {args['path']!r}. Nothing was sent.")
-        if path.stat().st_size > MAX_BATCH_BYTES:
-            raise ToolError(f"{path} is {path.stat().st_size:,} bytes; at most {MAX_BATCH_BYTES:,}. Nothing was sent.")
-        data = path.read_bytes()
+        # The same path policy as every other local input: over HTTP only under NOVITA_MCP_FILES_DIR.
+        data = await load_bytes(ctx, args["path"], "path", MAX_BATCH_BYTES)
     else:
         return None
     if len(data) > MAX_BATCH_BYTES:
@@ -108,19 +106,19 @@ async def _quote(app: Services, lines: list[Line], kind: str) -> tuple[Decimal, 
     return quote.usd, quote.prompt_tokens, quote.output_tokens
 
 
-async def _load(app: Services, args: dict[str, Any]) -> list[dict[str, Any]]:
+async def _load(ctx: Context, app: Services, args: dict[str, Any]) -> list[dict[str, Any]]:
     endpoint = ENDPOINTS[args.get("endpoint") or "chat"]
-    data = _read_input(args)
+    data = await _read_input(ctx, args)
     if data is None:
         file_id = args["input_file_id"]
         data = await app.client.llm.batch.file_content(file_id, max_bytes=MAX_BATCH_BYTES)
     return _lines(data, endpoint)
 
 
-async def plan_create_batch(app: Services, jsonl: str = "", path: str | None = None,
+async def plan_create_batch(app: Services, ctx: Context, jsonl: str = "", path: str | None = None,
                             input_file_id: str | None = None, endpoint: str = "chat") -> Plan:
     """Facts for the body: the checked lines and their quote, so the input is read and priced once."""
-    lines = await _load(app, {"jsonl": jsonl, "path": path, "input_file_id": input_file_id, "endpoint": endpoint})
+    lines = await _load(ctx, app, {"jsonl": jsonl, "path": path, "input_file_id": input_file_id, "endpoint": endpoint})
     amount, prompt, out = await _quote(app, lines, endpoint)
     source = shown_id(input_file_id) if input_file_id else shown(path) if path else "the given JSONL text"
     return Plan(action=f"Run a batch of {len(lines):,} {endpoint} request(s) (48 h window)", target=source,
@@ -143,7 +141,7 @@ async def create_batch(
         'JSON lines, one request each: {"custom_id": "r1", "body": {"model": ..., "messages": [...], '
         '"max_tokens": 200}} (method and url may be left out).'))] = "",
     path: Annotated[str | None, Field(max_length=1000, description="Or: a local .jsonl file (at most 5 MB).")] = None,
-    input_file_id: Annotated[str | None, Field(max_length=100, description="Or: an already uploaded file id.")] = None,
+    input_file_id: Annotated[ids.FileId | None, Field(description="Or: an already uploaded file id.")] = None,
     endpoint: Annotated[Literal["chat", "completions"], Field(description="What every line calls.")] = "chat",
     *,
     run: Run,
@@ -160,7 +158,13 @@ async def create_batch(
         content = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines).encode()
         file_id = (await app.client.llm.batch.upload_file(Path(path).name if path else "batch_input.jsonl",
                                                           content)).id
-    batch = await app.client.llm.batch.create(file_id, ENDPOINTS[endpoint])  # type: ignore[arg-type]
+    try:
+        batch = await app.client.llm.batch.create(file_id, ENDPOINTS[endpoint])  # type: ignore[arg-type]
+    except NovitaError as exc:
+        if input_file_id is None:  # the upload worked: hand its id back so nothing is uploaded twice
+            exc.message += (f" The input was uploaded as file {file_id}; to retry, call create_batch with "
+                            f'{{"input_file_id": "{file_id}"}} (check list_batches first if the batch may exist).')
+        raise
     view = _view(batch)
     text = (f"Batch {view.id} created ({view.status}) with {len(lines):,} request(s); quoted at most {usd(quoted)}. "
             "Check it with get_batch.")

@@ -34,7 +34,6 @@ from novita_mcp.tools._media_io import (
     deliver_urls,
     describe_input,
     image_source,
-    wait_for,
 )
 from novita_mcp.tools.media_av import generate_video, text_to_speech, transcribe_audio
 from novita_mcp.tools.media_vision import describe_image, merge_face, reimagine_image
@@ -43,8 +42,8 @@ from novita_mcp.tools.media_tasks import (
     MaxWait,
     Preview,
     done_text,
+    follow_submitted,
     get_task,
-    task_reply,
     wait_for_task,
 )
 
@@ -155,7 +154,7 @@ async def generate_image(
         items = [("image", i.image_url, i.image_type, i.image_url_ttl) for i in flux.images]
         return await _sync_reply(app, model, items, quote, preview)
     if model.startswith("seedream"):
-        return await _seedream(app, model, prompt, width, height, count, seed, reference_images or [], quote, preview)
+        return await _seedream(ctx, model, prompt, width, height, count, seed, reference_images or [], quote, preview)
     if model == "qwen-image":
         task_id = await media.submit("/v3/async/qwen-image-txt2img", {"prompt": prompt, "size": f"{width}*{height}"})
     else:
@@ -164,8 +163,7 @@ async def generate_image(
                                  steps=steps, guidance_scale=7.0, seed=-1 if seed is None else seed)
         extra = Extra(response_image_type=output_format, enable_nsfw_detection=nsfw_check or None)
         task_id = await media.submit("/v3/async/txt2img", {"extra": extra.body(), "request": request.body()})
-    result = await wait_for(ctx, app, task_id, max_wait_seconds, media.task_result)
-    return await task_reply(app, result, model=model, quote=quote, preview=preview)
+    return await follow_submitted(ctx, app, task_id, max_wait_seconds, model=model, quote=quote, preview=preview)
 
 
 async def _sync_reply(app: Services, model: str, items: list[tuple[str, str, str, int]], quote: Decimal,
@@ -176,9 +174,10 @@ async def _sync_reply(app: Services, model: str, items: list[tuple[str, str, str
     return Reply(data, done_text(model, delivery.files, charged), charged_usd=charged, extra=delivery.blocks)
 
 
-async def _seedream(app: Services, model: str, prompt: str, width: int, height: int, count: int, seed: int | None,
+async def _seedream(ctx: Context, model: str, prompt: str, width: int, height: int, count: int, seed: int | None,
                     references: list[str], quote: Decimal, preview: bool) -> Reply[Generation]:
-    refs = [(await image_source(app, r, f"reference_images[{i}]", IMAGE_LIMITS["reference"], need_bytes=False))
+    app = services(ctx)
+    refs = [(await image_source(ctx, r, f"reference_images[{i}]", IMAGE_LIMITS["reference"], need_bytes=False))
             .url_or_data_uri() for i, r in enumerate(references)]
     if model == "seedream-3.0":
         body: dict[str, Any] = {"prompt": prompt, "size": f"{width}x{height}", "response_format": "url",
@@ -289,8 +288,8 @@ async def edit_image(
     key, quote, _ = _edit_quote(args)
     _, _, _, path = _EDIT[operation]
     limits = IMAGE_LIMITS["inpaint" if operation == "inpaint" else operation]
-    src = await image_source(app, image, "image", limits, need_bytes=True)
-    msk = await image_source(app, mask, "mask", limits, need_bytes=True) if mask else None
+    src = await image_source(ctx, image, "image", limits, need_bytes=True)
+    msk = await image_source(ctx, mask, "mask", limits, need_bytes=True) if mask else None
     if msk is not None and (msk.info.width, msk.info.height) != (src.info.width, src.info.height):
         raise ToolError(f"mask is {msk.info.width}x{msk.info.height} but the image is {src.info.width}x"
                         f"{src.info.height}; they must match. Nothing was sent to Novita.")
@@ -322,8 +321,7 @@ async def edit_image(
             width, height = _sd_size(src.info.width, src.info.height)
             request.update(width=width, height=height, strength=0.5 if strength is None else strength)
     task_id = await media.submit(path, {"extra": extra, "request": request})
-    result = await wait_for(ctx, app, task_id, max_wait_seconds, media.task_result)
-    return await task_reply(app, result, model=operation, quote=quote)
+    return await follow_submitted(ctx, app, task_id, max_wait_seconds, model=operation, quote=quote)
 
 
 # --- list_image_models -------------------------------------------------------------------------

@@ -29,9 +29,8 @@ from novita_mcp.tools._media_io import (
     deliver_urls,
     describe_input,
     image_source,
-    wait_for,
 )
-from novita_mcp.tools.media_tasks import Generation, MaxWait, done_text, task_reply
+from novita_mcp.tools.media_tasks import Generation, MaxWait, done_text, follow_submitted
 
 __all__ = ["generate_video", "text_to_speech", "transcribe_audio", "VIDEO_MODELS"]
 
@@ -229,11 +228,10 @@ async def generate_video(
     if image:
         limits = {"kling-v2.1-master": "video_first_frame", "kling-v2.1": "video_first_frame", "svd": "svd",
                   "svd-xt": "svd"}.get(model, "reference")
-        source = await image_source(app, image, "image", IMAGE_LIMITS[limits], need_bytes=model.startswith("svd"))
+        source = await image_source(ctx, image, "image", IMAGE_LIMITS[limits], need_bytes=model.startswith("svd"))
     path, body = _video_body(model, args, source, seconds)
     task_id = await app.client.media.submit(f"/v3/async/{path}", body)
-    result = await wait_for(ctx, app, task_id, max_wait_seconds, app.client.media.task_result)
-    return await task_reply(app, result, model=model, quote=quote)
+    return await follow_submitted(ctx, app, task_id, max_wait_seconds, model=model, quote=quote)
 
 
 # --- speech ----------------------------------------------------------------------------------
@@ -299,7 +297,7 @@ async def transcribe_audio(
 ) -> Reply[Generation]:
     """Speech to text with GLM-ASR. Costs a small fixed amount per recording: quoted first."""
     app = services(ctx)
-    source = await audio_source(app, audio, "audio", AUDIO_LIMITS["asr"])
+    source = await audio_source(ctx, audio, "audio", AUDIO_LIMITS["asr"])
     text = await app.client.media.transcribe(source.url_or_data_uri(), prompt)
     quote = price_usd("glm-asr")
     data = Generation(status="succeeded", model="glm-asr", text=text[:20_000], quote_usd=quote, charged_usd=quote)

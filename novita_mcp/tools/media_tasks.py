@@ -6,8 +6,10 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
+from novita_mcp import ids
+from novita_mcp.client.errors import NovitaError
 from novita_mcp.client.media import TaskResult
 from novita_mcp.toolkit import Context, Effect, Reply, Services, services, tool, usd
 from novita_mcp.tools._media_io import (
@@ -18,10 +20,10 @@ from novita_mcp.tools._media_io import (
     wait_for,
 )
 
-__all__ = ["Generation", "task_reply", "get_task", "wait_for_task", "TaskId", "MaxWait", "Preview"]
+__all__ = ["Generation", "task_reply", "follow_submitted", "get_task", "wait_for_task", "TaskId", "MaxWait",
+           "Preview"]
 
-TaskId = Annotated[str, Field(description="The task_id returned by a generation tool.", min_length=1, max_length=100,
-                              pattern=r"^[A-Za-z0-9_.:-]+$")]
+TaskId = Annotated[ids.MediaTaskId, Field(description="The task_id returned by a generation tool.")]
 MaxWait = Annotated[int, Field(ge=0, le=MAX_WAIT, description=(
     "Most seconds to wait in this call (0-50) before returning 'still running'; call wait_for_task to go on."))]
 Preview = Annotated[bool, Field(description="Also return a tiny inline preview of the first image (only if it is "
@@ -69,6 +71,32 @@ async def task_reply(app: Services, result: TaskResult, *, model: str, quote: De
                       files=delivery.files, quote_usd=quote, charged_usd=quote)
     return Reply(data, done_text(model, delivery.files, quote), charged_usd=quote, resource_id=task.task_id,
                  extra=delivery.blocks)
+
+
+def continue_call(task_id: str) -> str:
+    """The exact call that picks a task up again."""
+    return f'wait_for_task {{"task_id": "{task_id}"}}'
+
+
+async def follow_submitted(ctx: Context, app: Services, task_id: str, max_wait: float, *, model: str,
+                           quote: Decimal | None, preview: bool = False) -> Reply[Generation]:
+    """Wait for a task just submitted; if looking at it fails, still hand back its id.
+
+    The submission was accepted, so the task runs and is charged whatever happens to the
+    status check afterwards (a dropped connection, a malformed answer): the agent gets the
+    task id and the exact call to continue, never an error that loses them.
+    """
+    try:
+        result = await wait_for(ctx, app, task_id, max_wait, app.client.media.task_result)
+    except (NovitaError, ValidationError) as exc:
+        why = exc.message if isinstance(exc, NovitaError) else "Novita's answer could not be read"
+        step = f"Call {continue_call(task_id)} to follow it and get its files."
+        data = Generation(status="running", model=model, task_id=task_id, quote_usd=quote, next_step=step)
+        cost = f", quoted {usd(quote)}" if quote is not None else ""
+        text = (f"Task {task_id} ({model}{cost}) was submitted and accepted, so it runs and is charged, but "
+                f"checking on it failed ({why}). {step}")
+        return Reply(data, text, charged_usd=quote, resource_id=task_id)
+    return await task_reply(app, result, model=model, quote=quote, preview=preview)
 
 
 def done_text(model: str, files: list[MediaFile], charged: Decimal | None) -> str:

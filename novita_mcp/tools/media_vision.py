@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from novita_mcp.client.media import Extra
 from novita_mcp.client.media_formats import IMAGE_LIMITS, ImageFormat
 from novita_mcp.pricing.media import basis, price_usd
-from novita_mcp.toolkit import Context, Effect, Plan, Quote, Reply, Services, services, tool
+from novita_mcp.toolkit import Context, Effect, Plan, Quote, Reply, Services, services, shown, tool
 from novita_mcp.tools._media_io import deliver_bytes, describe_input, image_source
 from novita_mcp.tools.media_tasks import Generation, done_text
 
@@ -29,19 +29,20 @@ OutputFormat = Annotated[ImageFormat, Field(description="File type of the result
 
 
 def _plan(key: str, action: str, image: str) -> Plan:
-    return Plan(action=action, target=describe_input(image), quote=Quote(price_usd(key), basis(key)))
+    return Plan(action=action, target=shown(describe_input(image)), quote=Quote(price_usd(key), basis(key)),
+                check="list_bills for today's image charges")
 
 
-async def plan_reimagine(app: Services, args: dict[str, Any]) -> Plan:
-    return _plan("reimagine", "Reimagine an image (a new take on its composition)", args["image"])
+async def plan_reimagine(app: Services, image: str) -> Plan:
+    return _plan("reimagine", "Reimagine an image (a new take on its composition)", image)
 
 
-async def plan_merge_face(app: Services, args: dict[str, Any]) -> Plan:
-    return _plan("merge-face", "Merge a face into an image", args["image"])
+async def plan_merge_face(app: Services, image: str) -> Plan:
+    return _plan("merge-face", "Merge a face into an image", image)
 
 
-async def plan_describe(app: Services, args: dict[str, Any]) -> Plan:
-    return _plan("img2prompt", "Describe an image as a text prompt", args["image"])
+async def plan_describe(app: Services, image: str) -> Plan:
+    return _plan("img2prompt", "Describe an image as a text prompt", image)
 
 
 async def _edit(app: Services, path: str, key: str, body: dict[str, Any], fmt: str, stem: str) -> Reply[Generation]:
@@ -57,7 +58,7 @@ async def reimagine_image(ctx: Context, image: ImageArg, output_format: OutputFo
     """Make a new variation of an image: same size, a fresh take on its composition. No prompt needed.
     Costs money: the server quotes it first. The input is checked before anything is sent."""
     app = services(ctx)
-    src = await image_source(app, image, "image", IMAGE_LIMITS["reimagine"], need_bytes=True)
+    src = await image_source(ctx, image, "image", IMAGE_LIMITS["reimagine"], need_bytes=True)
     return await _edit(app, "/v3/reimagine", "reimagine", {"image_file": src.b64}, output_format, "reimagine")
 
 
@@ -73,8 +74,8 @@ async def merge_face(
     Costs money: the server quotes it first. Both inputs are checked before anything is sent."""
     app = services(ctx)
     limits = IMAGE_LIMITS["merge_face"]
-    src = await image_source(app, image, "image", limits, need_bytes=True)
-    face = await image_source(app, face_image, "face_image", limits, need_bytes=True)
+    src = await image_source(ctx, image, "image", limits, need_bytes=True)
+    face = await image_source(ctx, face_image, "face_image", limits, need_bytes=True)
     return await _edit(app, "/v3/merge-face", "merge-face", {"image_file": src.b64, "face_image_file": face.b64},
                        output_format, "merge_face")
 
@@ -89,7 +90,7 @@ async def describe_image(ctx: Context, image: ImageArg) -> Reply[ImagePrompt]:
     """Turn an image into a text prompt that would draw something like it (Novita's Image to Prompt).
     Costs a small amount: the server quotes it first."""
     app = services(ctx)
-    src = await image_source(app, image, "image", IMAGE_LIMITS["img2prompt"], need_bytes=True)
+    src = await image_source(ctx, image, "image", IMAGE_LIMITS["img2prompt"], need_bytes=True)
     prompt = await app.client.media.img2prompt(src.b64)
     charged = price_usd("img2prompt")
     return Reply(ImagePrompt(prompt=prompt, charged_usd=charged), f"Prompt: {prompt}", charged_usd=charged)

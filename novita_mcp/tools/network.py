@@ -12,6 +12,7 @@ from typing import Annotated
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
+from novita_mcp import ids
 from novita_mcp.client.network import Network
 from novita_mcp.toolkit import (
     Context,
@@ -32,8 +33,7 @@ from novita_mcp.tools._polling import MaxWait, wait_until
 
 __all__ = ["TOOLSET"]
 
-NetworkId = Annotated[str, Field(description="VPC network id (from list_networks).", min_length=1, max_length=64,
-                                 pattern=r"^[A-Za-z0-9_-]+$")]
+NetworkId = Annotated[ids.NetworkId, Field(description="VPC network id (from list_networks).")]
 Name = Annotated[str, Field(description="Network name, 1-30 characters.", min_length=1, max_length=30)]
 FREE = Quote(Decimal(0), "VPC networks are free")
 

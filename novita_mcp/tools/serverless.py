@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
+from novita_mcp import ids
 from novita_mcp.client.serverless import ServerlessEndpoint
 from novita_mcp.toolkit import (
     Context,
@@ -192,8 +193,7 @@ async def create_serverless_endpoint(
                                max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")],
     image: Annotated[str, Field(description="Container image of the worker, e.g. myrepo/worker:1.0.", min_length=1,
                                 max_length=511)],
-    product_id: Annotated[str, Field(description="GPU product id from list_gpu_products (e.g. '1' RTX 4090).",
-                                     min_length=1, max_length=64)],
+    product_id: Annotated[ids.ProductId, Field(description="GPU product id from list_gpu_products (e.g. '1' RTX 4090).")],
     min_workers: Annotated[int, Field(ge=0, le=20, description="Always-on workers (billed every hour). 0 = scale "
                                                               "to zero when idle.")] = 0,
     max_workers: Annotated[int, Field(ge=1, le=20, description="Most workers at once.")] = 1,

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
+from novita_mcp import ids
 from novita_mcp.client.serverless import GpuProductPrice, ServerlessEndpoint
 from novita_mcp.toolkit import (
     Context,
@@ -34,10 +35,8 @@ from novita_mcp.tools._polling import MaxWait, preview, wait_until
 __all__ = ["EndpointId", "product_price", "hourly_usd", "run_serverless_job", "get_serverless_job",
            "cancel_serverless_job"]
 
-EndpointId = Annotated[str, Field(description="Serverless endpoint id (from list_serverless_endpoints).",
-                                  min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
-JobId = Annotated[str, Field(description="Job id returned by run_serverless_job.", min_length=1, max_length=64,
-                             pattern=r"^[A-Za-z0-9_-]+$")]
+EndpointId = Annotated[ids.EndpointId, Field(description="Serverless endpoint id (from list_serverless_endpoints).")]
+JobId = Annotated[ids.JobId, Field(description="Job id returned by run_serverless_job.")]
 MAX_INPUT_BYTES = 4 * 1024 * 1024
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT"}
 

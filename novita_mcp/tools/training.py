@@ -15,12 +15,12 @@ so there is no such tool.
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
+from novita_mcp import ids
 from novita_mcp.client.media_formats import ImageFormat
 from novita_mcp.client.training import (
     FACE_COMPONENTS,
@@ -47,14 +47,14 @@ from novita_mcp.toolkit import (
     usd,
 )
 from novita_mcp.tools._common import iso
+from novita_mcp.tools._media_io import load_bytes
 from novita_mcp.tools._polling import MaxWait, wait_until
 
 __all__ = ["TOOLSET"]
 
 Kind = Annotated[Literal["style", "subject"], Field(description=(
     "style: learn a visual style; subject: learn one person/object, named by instance_prompt."))]
-TaskId = Annotated[str, Field(description="Training task id from start_training.", min_length=1, max_length=64,
-                              pattern=r"^[A-Za-z0-9_-]+$")]
+TaskId = Annotated[ids.TrainingTaskId, Field(description="Training task id from start_training.")]
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 _SIGNATURES = {"png": b"\x89PNG\r\n\x1a\n", "jpeg": b"\xff\xd8\xff", "webp": b"RIFF"}
 _TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
@@ -67,16 +67,9 @@ def _kind_of(data: bytes, source: str) -> ImageFormat:
     raise ToolError(f"{source} is not a PNG, JPEG or WebP image (the formats training accepts). Nothing was uploaded.")
 
 
-async def _read(app: Services, source: str) -> bytes:
-    if source.startswith(("http://", "https://")):
-        data, _ = await app.client.http.get_bytes(source, max_bytes=MAX_IMAGE_BYTES)
-        return data
-    path = Path(source).expanduser()
-    if not path.is_file():
-        raise ToolError(f"{source} is neither an http(s) URL nor a readable file. Nothing was uploaded.")
-    if path.stat().st_size > MAX_IMAGE_BYTES:
-        raise ToolError(f"{source} is larger than 10 MB. Nothing was uploaded.")
-    return path.read_bytes()
+async def _read(ctx: Context, source: str) -> bytes:
+    # URL and path policies (public URLs only; local files on stdio, or under NOVITA_MCP_FILES_DIR over HTTP).
+    return await load_bytes(ctx, source, source[:200], MAX_IMAGE_BYTES)
 
 
 # --- uploads -----------------------------------------------------------------------------------
@@ -99,7 +92,7 @@ async def upload_training_images(
 ) -> Reply[Uploaded]:
     """Upload images for a LoRA training (free). Every image is read and checked before the first upload."""
     app = services(ctx)
-    loaded = [(source, await _read(app, source)) for source in images]
+    loaded = [(source, await _read(ctx, source)) for source in images]
     kinds = [_kind_of(data, source) for source, data in loaded]
     ids: list[str] = []
     for (_, data), kind in zip(loaded, kinds, strict=True):
@@ -178,7 +171,7 @@ async def start_training(
     base_model: Annotated[TrainingBaseModel, Field(description=(
         "Base checkpoint to train on (Novita's list); v1-5-pruned-emaonly generalises well.")),
     ],
-    assets_ids: Annotated[list[Annotated[str, Field(max_length=64)]], Field(
+    assets_ids: Annotated[list[ids.AssetId], Field(
         min_length=1, max_length=MAX_DATASET_IMAGES, description="Image ids from upload_training_images.")],
     captions: Annotated[list[Annotated[str, Field(min_length=1, max_length=1024)]] | None, Field(
         max_length=MAX_DATASET_IMAGES, description="Optional caption per image, same order as assets_ids.")] = None,
