@@ -52,6 +52,8 @@ def _add_server_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--state-dir", help="ledger, audit log and token secret directory (NOVITA_MCP_STATE_DIR)")
     p.add_argument("--ledger-path", help="the SQLite spend ledger (NOVITA_MCP_LEDGER_PATH)")
     p.add_argument("--audit-log", help="the JSON-lines audit log (NOVITA_MCP_AUDIT_LOG)")
+    p.add_argument("--ledger-url", help="shared ledger for replicas, postgresql://... (prefer NOVITA_MCP_LEDGER_URL: "
+                   "a password in a flag shows in ps)")
     p.add_argument("--output-dir", help="also download generated media here (NOVITA_MCP_OUTPUT_DIR)")
     p.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                    help="stderr log level (default WARNING)")
@@ -64,6 +66,7 @@ _FLAG_FIELDS = {
     "max_hourly_usd": "max_hourly_usd", "auto_approve_session_usd": "auto_approve_session_usd",
     "allow_tools": "allow_tools", "deny_tools": "deny_tools", "state_dir": "state_dir", "output_dir": "output_dir",
     "token_ttl_seconds": "token_ttl_seconds", "ledger_path": "ledger_path", "audit_log": "audit_log_path",
+    "ledger_url": "ledger_url",
 }
 
 
