@@ -127,6 +127,12 @@ def _serve(args: argparse.Namespace) -> int:
     from novita_mcp.runtime import prepare, run_http, run_stdio
 
     settings = settings_from_args(args)
+    from novita_mcp.guard.ledger_factory import LedgerURLError, ledger_kind
+
+    try:
+        ledger_kind(settings)  # a bad NOVITA_MCP_LEDGER_URL is one line now, not a failed start-up later
+    except LedgerURLError as exc:
+        raise CLIError(str(exc)) from None
     if args.transport == "http":
         _check_port(args.port)
     server, settings = prepare(settings)

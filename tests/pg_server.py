@@ -49,7 +49,8 @@ def _as_postgres() -> list[str]:
 
 
 class PostgresServer:
-    def __init__(self, root: Path, port: int, password: str) -> None:
+    def __init__(self, root: Path, port: int, password: str, *, durable: bool = False) -> None:
+        self.durable = durable
         self.root = root
         self.port = port
         self.password = password
@@ -61,8 +62,9 @@ class PostgresServer:
 
     def start(self) -> None:
         cmd = [*_as_postgres(), str(PG_BIN / "postgres"), "-D", str(self.root / "data"), "-p", str(self.port),
-               "-k", str(self.root), "-c", "listen_addresses=*", "-c", "fsync=off", "-c", "synchronous_commit=off",
-               "-c", "full_page_writes=off"]
+               "-k", str(self.root), "-c", "listen_addresses=*"]
+        if not self.durable:  # tests: speed over crash safety
+            cmd += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
         self.process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.PIPE)
         ready = threading.Event()
@@ -99,8 +101,11 @@ class PostgresServer:
         return name
 
 
-def start_postgres() -> PostgresServer:
-    """initdb + start. Fails (never skips) with what to run when PostgreSQL is not installed."""
+def start_postgres(*, durable: bool = False) -> PostgresServer:
+    """initdb + start. Fails (never skips) with what to run when PostgreSQL is not installed.
+
+    ``durable``: PostgreSQL's default crash safety (fsync on every commit), for fair benchmarks.
+    """
     for tool in ("initdb", "postgres"):
         if not (PG_BIN / tool).exists():
             pytest.fail(f"PostgreSQL 15 is not installed ({PG_BIN / tool} is missing): run .ci/postgres.sh "
@@ -120,7 +125,7 @@ def start_postgres() -> PostgresServer:
     # Replicas in other network namespaces come from their veth addresses, with the password.
     with (root / "data" / "pg_hba.conf").open("a") as hba:
         hba.write("host all all 0.0.0.0/0 scram-sha-256\n")
-    server = PostgresServer(root, free_port(), password)
+    server = PostgresServer(root, free_port(), password, durable=durable)
     server.start()
     return server
 

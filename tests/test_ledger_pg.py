@@ -299,3 +299,21 @@ def test_an_unreachable_database_at_start_up_refuses_guarded_calls_until_it_is_t
             ledger.reserve(Reservation("s", "t", Decimal(1)), allow, at=NOON)
     finally:
         ledger.close()
+
+
+def test_the_in_process_sandbox_never_writes_into_the_shared_ledger(url, tmp_path) -> None:
+    sandboxed = Settings(state_dir=tmp_path, ledger_url=SecretStr(url), sandbox=True)
+    ledger, sink = open_ledger(sandboxed)
+    assert isinstance(ledger, SQLiteLedger) and sink is None
+    ledger.close()
+
+
+def test_the_command_refuses_an_unknown_ledger_url_in_one_line(monkeypatch, capsys, tmp_path) -> None:
+    from novita_mcp.cli import main
+
+    monkeypatch.setenv("NOVITA_MCP_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("NOVITA_MCP_LEDGER_URL", "mysql://root:SECRETPW@db/x")
+    assert main(["--sandbox"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "NOVITA_MCP_LEDGER_URL must start with postgresql://" in err
+    assert "SECRETPW" not in err

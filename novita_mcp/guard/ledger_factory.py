@@ -12,6 +12,7 @@ The URL can carry a password: it is never logged, echoed in an error or shown in
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 __all__ = ["open_ledger", "ledger_kind", "LedgerURLError", "AuditSink"]
 
 AuditSink = Callable[[dict[str, Any]], None]
+
+log = logging.getLogger("novita_mcp.guard")
 
 
 class LedgerURLError(ValueError):
@@ -54,6 +57,10 @@ def open_ledger(settings: Settings) -> tuple[SpendLedger, AuditSink | None]:
     """The ledger for one server lifespan, and where audit records also go (None: JSON lines only)."""
     kind = ledger_kind(settings)
     url = _url(settings)
+    if settings.sandbox and url:
+        # Sandbox money is not real: it never goes into the ledger that guards the real account.
+        log.warning("--sandbox: NOVITA_MCP_LEDGER_URL is ignored; the sandbox keeps its own ledger in the state dir")
+        return SQLiteLedger(settings.resolved_ledger_path), None
     if kind == "sqlite":
         if not url:
             return SQLiteLedger(settings.resolved_ledger_path), None
