@@ -33,8 +33,7 @@ import psycopg
 
 from novita_mcp.guard.audit_pg import PostgresAuditSink
 from novita_mcp.guard.ledger import Entry, Reservation, Totals, committed, day_bounds
-from novita_mcp.guard.pg import SCHEMA, Database, LedgerUnavailable, lock_key
-from novita_mcp.guard.pg import LOCK_CLASS_APPROVAL
+from novita_mcp.guard.pg import LOCK_CLASS_APPROVAL, SCHEMA, Database, LedgerUnavailable, lock_key
 
 __all__ = ["PostgresLedger", "LedgerUnavailable"]
 
