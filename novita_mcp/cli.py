@@ -136,8 +136,13 @@ def _waiting_line(settings: Any) -> str:
 
 
 def _serve(settings: Any) -> int:
+    from novita_mcp.guard.ledger_factory import LedgerURLError, ledger_kind
     from novita_mcp.runtime import prepare, run_http, run_stdio
 
+    try:
+        ledger_kind(settings)  # a bad NOVITA_MCP_LEDGER_URL is one line now, not a failed start-up later
+    except LedgerURLError as exc:
+        raise CLIError(str(exc)) from None
     server, settings = prepare(settings)
     if settings.transport == "stdio":
         if sys.stdin.isatty():

@@ -222,6 +222,11 @@ class Settings(BaseSettings):
     )
     ledger_path: Path | None = _env("NOVITA_MCP_LEDGER_PATH", None, "SQLite spend ledger (default: <state dir>/ledger.sqlite3).")
     audit_log_path: Path | None = _env("NOVITA_MCP_AUDIT_LOG", None, "JSON-lines audit log (default: <state dir>/audit.jsonl).")
+    ledger_url: SecretStr | None = _env(
+        "NOVITA_MCP_LEDGER_URL", None,
+        "Shared spend ledger for replicas: postgresql://user:password@host:5432/db (or sqlite:///path). Unset: SQLite "
+        "in the state dir (NOVITA_MCP_LEDGER_PATH). Never logged.",
+    )
 
     # --- HTTP transport -----------------------------------------------------------------
     transport: Literal["stdio", "http"] = _env(

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from novita_mcp.guard.audit import AuditLog, redact
 from novita_mcp.guard.guard import ConfirmationTicket, Guard
 from novita_mcp.guard.ledger import SpendLedger, SQLiteLedger
+from novita_mcp.guard.ledger_factory import open_ledger
 from novita_mcp.guard.plan import Decision, Effect, Plan, Quote, Verdict, usd
 from novita_mcp.guard.burn import running_burners
 from novita_mcp.guard.policy import Burner, SpendFacts, decide
@@ -38,10 +39,11 @@ def build_guard(settings: Settings, client: NovitaClient, *, clock: Callable[[],
     async def burners() -> tuple[Burner, ...]:
         return await running_burners(client)
 
+    ledger, audit_sink = open_ledger(settings)
     return Guard(
         settings,
-        ledger=SQLiteLedger(settings.resolved_ledger_path),
-        audit=AuditLog(settings.resolved_audit_log_path, secrets=(key,)),
+        ledger=ledger,
+        audit=AuditLog(settings.resolved_audit_log_path, secrets=(key,), sink=audit_sink),
         signer=TokenSigner(secret),
         balance=balance,
         burners=burners,

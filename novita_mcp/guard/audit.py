@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +19,14 @@ __all__ = ["AuditLog", "redact"]
 
 
 class AuditLog:
-    def __init__(self, path: Path, secrets: tuple[str, ...] = ()) -> None:
+    def __init__(self, path: Path, secrets: tuple[str, ...] = (),
+                 sink: Callable[[dict[str, Any]], None] | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._secrets = secrets
         self._lock = threading.Lock()
+        # A second copy of each (redacted) record, e.g. the shared database of replicas; it never raises.
+        self._sink = sink
 
     def __repr__(self) -> str:
         return f"AuditLog({str(self.path)!r})"
@@ -34,6 +38,8 @@ class AuditLog:
         line = json.dumps(record, default=str, ensure_ascii=False)
         with self._lock, self.path.open("a", encoding="utf-8") as fh:
             fh.write(line + "\n")
+        if self._sink is not None:
+            self._sink(record)
 
     def read(self) -> list[dict[str, Any]]:
         if not self.path.exists():
