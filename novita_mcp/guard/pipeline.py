@@ -76,12 +76,9 @@ def _canonical(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 @functools.cache
-def _plan_params(fn: Callable[..., Any]) -> tuple[str, ...] | None:
-    """The argument names a plan function takes after ``services``; None for a legacy ``(services, args)``."""
-    params = list(inspect.signature(fn).parameters.values())[1:]
-    if len(params) == 1 and params[0].name == "args" and params[0].kind is not inspect.Parameter.KEYWORD_ONLY:
-        return None
-    return tuple(p.name for p in params)
+def _plan_params(fn: Callable[..., Any]) -> tuple[str, ...]:
+    """The argument names a plan function takes after ``services``."""
+    return tuple(list(inspect.signature(fn).parameters)[1:])
 
 
 async def call_plan(fn: Callable[..., Awaitable[Plan]], app: Any, arguments: dict[str, Any],
@@ -91,8 +88,6 @@ async def call_plan(fn: Callable[..., Awaitable[Plan]], app: Any, arguments: dic
     A plan function that names ``ctx`` also gets the request context (e.g. to tell stdio from HTTP
     before reading a local file)."""
     names = _plan_params(fn)
-    if names is None:
-        return await fn(app, _canonical(arguments))
     chosen = {n: arguments[n] for n in names if n in arguments}
     if "ctx" in names:
         chosen["ctx"] = ctx

@@ -42,7 +42,7 @@ from novita_mcp.client.media_formats import (
     sniff,
 )
 from novita_mcp.settings import SANDBOX_BASE_URL
-from novita_mcp.toolkit import Context, Services, services
+from novita_mcp.toolkit import Context, Services, services, shown
 from novita_mcp.tools._common import iso
 from novita_mcp.tools._polling import wait_until
 from novita_mcp.urlpolicy import PathPolicy, URLPolicy
@@ -102,10 +102,10 @@ def describe_input(value: str) -> str:
     """
     value = value.strip()
     if value.startswith(("http://", "https://")):
-        return value[:200]
+        return shown(value, limit=200)
     if value.startswith("data:") or _b64(value) is not None:
         return f"inline data ({max(1, len(value) * 3 // 4 // 1024)} KB)"
-    return f"local file {value[:300]}"
+    return f"local file {shown(value, limit=300)}"
 
 
 def is_remote(ctx: Context) -> bool:

@@ -24,9 +24,11 @@ from novita_mcp.toolkit import (
     Plan,
     Quote,
     Reply,
+    Run,
     Services,
     Toolset,
     services,
+    shown,
     tool,
 )
 from novita_mcp.tools._media_io import (
@@ -94,11 +96,19 @@ def _image_quote(args: dict[str, Any]) -> tuple[str, Decimal, str, int]:
     return key, price_usd(key, **q), basis(key, **q), steps
 
 
-async def plan_generate_image(app: Services, args: dict[str, Any]) -> Plan:
-    _, amount, why, _ = _image_quote(args)
-    return Plan(action=f"Generate {args.get('count', 1)} image(s) with {args['model']}",
-                target=f"{args.get('width', 1024)}x{args.get('height', 1024)}: {args['prompt'][:80]}",
-                quote=Quote(amount, why))
+async def plan_generate_image(app: Services, prompt: str, model: str = "flux-1-schnell", width: int = 1024,
+                              height: int = 1024, count: int = 1, seed: int | None = None,
+                              negative_prompt: str | None = None, steps: int | None = None,
+                              output_format: str | None = None, checkpoint: str | None = None,
+                              nsfw_check: bool = False, reference_images: list[str] | None = None) -> Plan:
+    """Facts for the body: (price key, quote, steps) - the arguments checked once."""
+    args = {"model": model, "width": width, "height": height, "count": count, "negative_prompt": negative_prompt,
+            "seed": seed, "steps": steps, "output_format": output_format, "checkpoint": checkpoint,
+            "nsfw_check": nsfw_check, "reference_images": reference_images}
+    key, amount, why, steps_used = _image_quote(args)
+    return Plan(action=f"Generate {count} image(s) with {model}", target=f"{width}x{height}: {shown(prompt, limit=80)}",
+                quote=Quote(amount, why), facts=(key, amount, steps_used),
+                check="list_bills for today's image charges, or wait_for_task with the task id if one was given")
 
 
 Prompt = Annotated[str, Field(min_length=1, max_length=1024, description="What to draw, in plain words.")]
@@ -127,6 +137,8 @@ async def generate_image(
         max_length=10, description="seedream-4.x only: reference images (URL, local path or base64).")] = None,
     max_wait_seconds: MaxWait = 30,
     preview: Preview = False,
+    *,
+    run: Run,
 ) -> Reply[Generation]:
     """Create images from a text prompt. Costs money: the server quotes it first.
 
@@ -142,15 +154,13 @@ async def generate_image(
     Results are links (and files in the output directory when configured).
     """
     app = services(ctx)
-    args = {"model": model, "width": width, "height": height, "count": count, "negative_prompt": negative_prompt,
-            "seed": seed, "steps": steps, "output_format": output_format, "checkpoint": checkpoint,
-            "nsfw_check": nsfw_check, "reference_images": reference_images}
-    key, quote, _, steps = _image_quote(args)
+    key, quote, steps = run.plan.facts
     media = app.client.media
     if model == "flux-1-schnell":
         flux = await media.flux_schnell(FluxRequest(prompt=prompt, seed=seed if seed is not None else
                                                     secrets.randbelow(2**31), steps=steps, width=width, height=height,
                                                     image_num=count, response_image_format=output_format))
+        run.done()
         items = [("image", i.image_url, i.image_type, i.image_url_ttl) for i in flux.images]
         return await _sync_reply(app, model, items, quote, preview)
     if model.startswith("seedream"):
@@ -163,6 +173,7 @@ async def generate_image(
                                  steps=steps, guidance_scale=7.0, seed=-1 if seed is None else seed)
         extra = Extra(response_image_type=output_format, enable_nsfw_detection=nsfw_check or None)
         task_id = await media.submit("/v3/async/txt2img", {"extra": extra.body(), "request": request.body()})
+    run.done(resource_id=task_id)
     return await follow_submitted(ctx, app, task_id, max_wait_seconds, model=model, quote=quote, preview=preview)
 
 
@@ -239,11 +250,16 @@ def _edit_quote(args: dict[str, Any]) -> tuple[str, Decimal, str]:
     return key, price_usd(key, count=count), basis(key, count=count)
 
 
-async def plan_edit_image(app: Services, args: dict[str, Any]) -> Plan:
-    _, amount, why = _edit_quote(args)
-    count = args.get("count", 1)
-    return Plan(action=f"Edit an image: {args['operation']}" + (f" ({count} results)" if count > 1 else ""),
-                target=describe_input(args["image"]), quote=Quote(amount, why))
+async def plan_edit_image(app: Services, operation: str, image: str, mask: str | None = None,
+                          prompt: str | None = None, scale: float | None = None, strength: float | None = None,
+                          count: int = 1, checkpoint: str | None = None) -> Plan:
+    """Facts for the body: (price key, quote) - the combination of arguments checked once."""
+    args = {"operation": operation, "mask": mask, "prompt": prompt, "scale": scale, "strength": strength,
+            "count": count, "checkpoint": checkpoint}
+    key, amount, why = _edit_quote(args)
+    return Plan(action=f"Edit an image: {operation}" + (f" ({count} results)" if count > 1 else ""),
+                target=describe_input(image), quote=Quote(amount, why), facts=(key, amount),
+                check="list_bills for today's image charges, or wait_for_task with the task id if one was given")
 
 
 def _sd_size(width: int, height: int) -> tuple[int, int]:
@@ -276,6 +292,8 @@ async def edit_image(
         "inpaint/img2img: sd_name from list_image_models (inpaint needs an inpainting checkpoint)."))] = None,
     output_format: Annotated[ImageFormat, Field(description="File type of the result.")] = "png",
     max_wait_seconds: MaxWait = 30,
+    *,
+    run: Run,
 ) -> Reply[Generation]:
     """Change an existing image: upscale, remove or replace its background, erase objects or text, repaint
     a masked area, or redraw it from a prompt. Costs money: the server quotes it first.
@@ -283,9 +301,7 @@ async def edit_image(
     Inputs are checked (format, size, resolution) before upload; a bad file is refused and nothing is sent.
     """
     app = services(ctx)
-    args = {"operation": operation, "mask": mask, "prompt": prompt, "scale": scale, "strength": strength,
-            "count": count, "checkpoint": checkpoint}
-    key, quote, _ = _edit_quote(args)
+    key, quote = run.plan.facts
     _, _, _, path = _EDIT[operation]
     limits = IMAGE_LIMITS["inpaint" if operation == "inpaint" else operation]
     src = await image_source(ctx, image, "image", limits, need_bytes=True)
@@ -302,6 +318,7 @@ async def edit_image(
         if prompt:
             body["prompt"] = prompt
         answer = await media.sync_image(path, body)
+        run.done()
         delivery = deliver_bytes(app, "image", answer.image_type or output_format, base64.b64decode(answer.image_file),
                                  stem=operation)
         data = Generation(status="succeeded", model=operation, files=delivery.files, quote_usd=quote,
@@ -321,6 +338,7 @@ async def edit_image(
             width, height = _sd_size(src.info.width, src.info.height)
             request.update(width=width, height=height, strength=0.5 if strength is None else strength)
     task_id = await media.submit(path, {"extra": extra, "request": request})
+    run.done(resource_id=task_id)
     return await follow_submitted(ctx, app, task_id, max_wait_seconds, model=operation, quote=quote)
 
 

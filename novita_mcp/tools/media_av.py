@@ -19,8 +19,10 @@ from novita_mcp.toolkit import (
     Plan,
     Quote,
     Reply,
+    Run,
     Services,
     services,
+    shown,
     tool,
 )
 from novita_mcp.tools._media_io import (
@@ -120,11 +122,18 @@ def _video_quote(args: dict[str, Any]) -> tuple[str, float, Decimal, str]:
     return key, seconds, price_usd(key, seconds=seconds), basis(key, seconds=seconds)
 
 
-async def plan_generate_video(app: Services, args: dict[str, Any]) -> Plan:
+async def plan_generate_video(app: Services, prompt: str, model: str = "minimax-hailuo-02",
+                              duration: int | None = None, aspect_ratio: str | None = None,
+                              resolution: str | None = None, image: str | None = None,
+                              negative_prompt: str | None = None, seed: int | None = None) -> Plan:
+    """Facts for the body: (the checked arguments, seconds, quote)."""
+    args = {"model": model, "duration": duration, "aspect_ratio": aspect_ratio, "resolution": resolution,
+            "image": image, "prompt": prompt, "negative_prompt": negative_prompt, "seed": seed}
     _, seconds, amount, why = _video_quote(args)
-    image = args.get("image")
-    return Plan(action=f"Generate a {seconds:g}-second video with {args['model']}", target=args["prompt"][:100],
-                quote=Quote(amount, why), details=(f"Image: {describe_input(image)}",) if image else ())
+    return Plan(action=f"Generate a {seconds:g}-second video with {model}", target=shown(prompt, limit=100),
+                quote=Quote(amount, why), details=(f"Image: {describe_input(image)}",) if image else (),
+                facts=(args, seconds, amount),
+                check="list_bills for today's video charges, or wait_for_task with the task id if one was given")
 
 
 def _video_body(model: str, args: dict[str, Any], image: Source | None, seconds: float) -> tuple[str, dict[str, Any]]:
@@ -203,6 +212,8 @@ async def generate_video(
     negative_prompt: Annotated[str | None, Field(max_length=500, description="What to avoid.")] = None,
     seed: Annotated[int | None, Field(ge=0, le=2147483647)] = None,
     max_wait_seconds: MaxWait = 40,
+    *,
+    run: Run,
 ) -> Reply[Generation]:
     """Make a short video from a prompt (and optionally a first-frame image). Costs money: quoted first.
 
@@ -221,9 +232,7 @@ async def generate_video(
     Videos take minutes: this waits up to max_wait_seconds, then returns the task_id for wait_for_task.
     """
     app = services(ctx)
-    args = {"model": model, "duration": duration, "aspect_ratio": aspect_ratio, "resolution": resolution,
-            "image": image, "prompt": prompt, "negative_prompt": negative_prompt, "seed": seed}
-    _, seconds, quote, _ = _video_quote(args)
+    args, seconds, quote = run.plan.facts
     source = None
     if image:
         limits = {"kling-v2.1-master": "video_first_frame", "kling-v2.1": "video_first_frame", "svd": "svd",
@@ -231,6 +240,7 @@ async def generate_video(
         source = await image_source(ctx, image, "image", IMAGE_LIMITS[limits], need_bytes=model.startswith("svd"))
     path, body = _video_body(model, args, source, seconds)
     task_id = await app.client.media.submit(f"/v3/async/{path}", body)
+    run.done(resource_id=task_id)
     return await follow_submitted(ctx, app, task_id, max_wait_seconds, model=model, quote=quote)
 
 
@@ -245,10 +255,10 @@ def _speech_quote(args: dict[str, Any]) -> tuple[Decimal, str]:
     return price_usd(args["model"], chars=chars), basis(args["model"], chars=chars)
 
 
-async def plan_text_to_speech(app: Services, args: dict[str, Any]) -> Plan:
-    amount, why = _speech_quote(args)
-    return Plan(action=f"Synthesize speech with {args['model']} ({len(args['text'])} characters)",
-                target=args["text"][:80], quote=Quote(amount, why))
+async def plan_text_to_speech(app: Services, text: str, model: str = "minimax-speech-02-turbo") -> Plan:
+    amount, why = _speech_quote({"model": model, "text": text})
+    return Plan(action=f"Synthesize speech with {model} ({len(text)} characters)", target=shown(text, limit=80),
+                quote=Quote(amount, why), check="list_bills for today's speech charges")
 
 
 @tool(title="Text to speech", effects={Effect.BILLABLE}, plan=plan_text_to_speech)
@@ -264,16 +274,19 @@ async def text_to_speech(
     emotion: Annotated[Literal["happy", "sad", "angry", "fearful", "disgusted", "surprised", "neutral"] | None,
                        Field(description="Tone of voice.")] = None,
     audio_format: Annotated[Literal["mp3", "wav", "flac"], Field(description="File type asked for.")] = "mp3",
+    *,
+    run: Run,
 ) -> Reply[Generation]:
     """Turn text into spoken audio (a file link). Costs money per character: quoted first."""
     app = services(ctx)
-    quote, _ = _speech_quote({"model": model, "text": text})
+    quote = run.plan.amount_usd
     voice: dict[str, Any] = {"voice_id": voice_id, "speed": speed}
     if emotion:
         voice["emotion"] = emotion
     body = {"text": text, "voice_setting": voice, "output_format": "url",
             "audio_setting": {"format": audio_format, "sample_rate": 32000, "channel": 1}}
     answer = await app.client.media.speech(model, body)
+    run.done()
     if not answer.audio.startswith(("http://", "https://")):
         raise ToolError("Novita answered with inline audio instead of a URL; nothing could be linked.")
     fmt = answer.audio.split("?")[0].rsplit(".", 1)[-1].lower()
@@ -282,10 +295,10 @@ async def text_to_speech(
     return Reply(data, done_text(model, delivery.files, quote), charged_usd=quote, extra=delivery.blocks)
 
 
-async def plan_transcribe(app: Services, args: dict[str, Any]) -> Plan:
+async def plan_transcribe(app: Services, audio: str) -> Plan:
     amount = price_usd("glm-asr")
-    return Plan(action="Transcribe audio with glm-asr", target=describe_input(args["audio"]),
-                quote=Quote(amount, basis("glm-asr")))
+    return Plan(action="Transcribe audio with glm-asr", target=describe_input(audio),
+                quote=Quote(amount, basis("glm-asr")), check="list_bills for today's speech charges")
 
 
 @tool(title="Transcribe audio", effects={Effect.BILLABLE}, plan=plan_transcribe)
@@ -301,5 +314,5 @@ async def transcribe_audio(
     text = await app.client.media.transcribe(source.url_or_data_uri(), prompt)
     quote = price_usd("glm-asr")
     data = Generation(status="succeeded", model="glm-asr", text=text[:20_000], quote_usd=quote, charged_usd=quote)
-    shown = text if len(text) <= 2000 else text[:2000] + " …"
-    return Reply(data, f"Transcript ({len(text)} characters):\n{shown}", charged_usd=quote)
+    excerpt = text if len(text) <= 2000 else text[:2000] + " …"
+    return Reply(data, f"Transcript ({len(text)} characters):\n{excerpt}", charged_usd=quote)

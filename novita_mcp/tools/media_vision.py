@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from novita_mcp.client.media import Extra
 from novita_mcp.client.media_formats import IMAGE_LIMITS, ImageFormat
 from novita_mcp.pricing.media import basis, price_usd
-from novita_mcp.toolkit import Context, Effect, Plan, Quote, Reply, Services, services, shown, tool
+from novita_mcp.toolkit import Context, Effect, Plan, Quote, Reply, Services, services, tool
 from novita_mcp.tools._media_io import deliver_bytes, describe_input, image_source
 from novita_mcp.tools.media_tasks import Generation, done_text
 
@@ -29,7 +29,7 @@ OutputFormat = Annotated[ImageFormat, Field(description="File type of the result
 
 
 def _plan(key: str, action: str, image: str) -> Plan:
-    return Plan(action=action, target=shown(describe_input(image)), quote=Quote(price_usd(key), basis(key)),
+    return Plan(action=action, target=describe_input(image), quote=Quote(price_usd(key), basis(key)),
                 check="list_bills for today's image charges")
 
 

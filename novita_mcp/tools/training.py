@@ -43,6 +43,7 @@ from novita_mcp.toolkit import (
     Services,
     Toolset,
     services,
+    shown,
     tool,
     usd,
 )
@@ -78,8 +79,8 @@ class Uploaded(BaseModel):
     message: str
 
 
-async def plan_upload(app: Services, args: dict[str, Any]) -> Plan:
-    return Plan(action="upload training images", target=f"{len(args.get('images') or [])} image(s) to Novita",
+async def plan_upload(app: Services, images: list[str]) -> Plan:
+    return Plan(action="Upload training images", target=f"{len(images)} image(s) to Novita",
                 quote=Quote(Decimal(0), "uploads are free"))
 
 
@@ -116,14 +117,18 @@ def _check(args: dict[str, Any]) -> None:
         raise ToolError("class_prompt applies to subject trainings only. Nothing was started.")
 
 
-async def plan_train(app: Services, args: dict[str, Any]) -> Plan:
-    _check(args)
-    steps = int(args.get("max_train_steps") or TRAINING_DEFAULT_STEPS)
+async def plan_train(app: Services, kind: str, name: str, base_model: str, assets_ids: list[str],
+                     captions: list[str] | None = None, max_train_steps: int = TRAINING_DEFAULT_STEPS,
+                     instance_prompt: str | None = None, class_prompt: str | None = None) -> Plan:
+    _check({"kind": kind, "captions": captions, "assets_ids": assets_ids, "instance_prompt": instance_prompt,
+            "class_prompt": class_prompt})
+    steps = max_train_steps or TRAINING_DEFAULT_STEPS
     return Plan(
-        action=f"start a {args['kind']} LoRA training",
-        target=f"training {args['name']!r} on {args['base_model']} with {len(args.get('assets_ids') or [])} image(s)",
+        action=f"Start a {kind} LoRA training",
+        target=f"training {shown(name)} on {shown(base_model)} with {len(assets_ids)} image(s)",
         quote=Quote(training_usd(steps), f"{steps} steps x {usd(TRAINING_USD_PER_STEP)}/step (estimate), charged "
                                          "once when the task starts"),
+        check=f"list_trainings(kind='{kind}') for a training named {shown(name)}",
     )
 
 
@@ -186,8 +191,6 @@ async def start_training(
         "Subject trainings: the subject's class; Novita accepts only 'person'."))] = None,
 ) -> Reply[Started]:
     """Start a LoRA training (style or subject) on uploaded images. Costs a per-step price, shown first."""
-    _check({"kind": kind, "captions": captions, "assets_ids": assets_ids, "instance_prompt": instance_prompt,
-            "class_prompt": class_prompt})
     expert: dict[str, Any] = {"max_train_steps": max_train_steps}
     if instance_prompt:
         expert["instance_prompt"] = instance_prompt
