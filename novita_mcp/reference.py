@@ -33,9 +33,9 @@ def _effects(spec: object) -> str:
 
 
 def tools_page() -> str:
-    from novita_mcp.server import TOOLSETS, load_toolset
+    from novita_mcp.server import TOOLSETS
 
-    loaded = [(info, load_toolset(info).tools) for info in TOOLSETS]
+    loaded = [(info, info.tools) for info in TOOLSETS]
     total = sum(len(tools) for _, tools in loaded)
     default = sum(len(tools) for info, tools in loaded if info.default)
     lines = [

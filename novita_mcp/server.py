@@ -1,17 +1,15 @@
 """``build_server(settings, transport=None)``: the MCP server with its selected toolsets.
 
-The toolset registry lives here: an id, a one-line description, whether it is on by
-default, and the module that declares its tools (imported only when selected).
+The toolsets are packages under ``novita_mcp/tools``; ``novita_mcp.tools.registry`` derives
+the registry from them (a toolset's tool modules are imported only when it is selected).
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -19,43 +17,14 @@ from mcp.server.mcpserver import MCPServer
 
 from novita_mcp import __version__
 from novita_mcp.settings import Settings
+from novita_mcp.tools.registry import TOOLSETS, select_toolsets
 
-__all__ = ["build_server", "TOOLSETS", "ToolsetInfo", "select_toolsets", "load_toolset", "SERVER_NAME"]
+__all__ = ["build_server", "TOOLSETS", "select_toolsets", "SERVER_NAME"]
 
 log = logging.getLogger("novita_mcp")
 
 SERVER_NAME = "novita-mcp"
 
-
-@dataclass(frozen=True)
-class ToolsetInfo:
-    id: str
-    description: str
-    default: bool
-    module: str
-
-
-TOOLSETS: tuple[ToolsetInfo, ...] = (
-    ToolsetInfo("account", "Balance and bills: usage-based, subscriptions, monthly statements.", True,
-                "novita_mcp.tools.account"),
-    ToolsetInfo("llm", "LLM models and prices, chat, embeddings, rerank.", True, "novita_mcp.tools.llm"),
-    ToolsetInfo("batch", "LLM batches: run many chat requests asynchronously, follow, cancel, read results.", False,
-                "novita_mcp.tools.llm_batch"),
-    ToolsetInfo("media", "Images, video and speech: generate, edit, transcribe; async tasks with progress.", True,
-                "novita_mcp.tools.media"),
-    ToolsetInfo("gpu", "GPU/CPU instances: prices, create, start/stop/delete, wait, metrics, spend now.", True,
-                "novita_mcp.tools.gpu"),
-    ToolsetInfo("gpu_resources", "Templates, network storage, registry credentials.", False,
-                "novita_mcp.tools.gpu_resources"),
-    ToolsetInfo("serverless", "Serverless GPU endpoints: create, scale, delete; run async jobs.", False,
-                "novita_mcp.tools.serverless"),
-    ToolsetInfo("dedicated", "Dedicated LLM endpoints: templates, create, scale, delete.", False,
-                "novita_mcp.tools.dedicated"),
-    ToolsetInfo("network", "VPC networks for GPU instances: create, rename, delete.", False,
-                "novita_mcp.tools.network"),
-    ToolsetInfo("training", "LoRA training (style, subject): upload images, train, follow, list models.", False,
-                "novita_mcp.tools.training"),
-)
 
 INSTRUCTIONS = """\
 Novita AI through guarded tools. Read tools run freely. Tools that spend money or destroy something are \
@@ -64,32 +33,6 @@ checked by the server first: some run at once (cheap one-off calls), some are re
 confirmation form, or by returning status "confirmation_required" with a plan and a token. In that case \
 show the plan to the user, and only if they approve call the same tool again with the same arguments \
 and confirmation_token. Never approve on the user's behalf. Prices are in USD."""
-
-
-def select_toolsets(requested: list[str] | None, *, read_only: bool = False) -> list[ToolsetInfo]:
-    """The toolsets to expose. Raises ValueError naming any unknown id and the allowed ones.
-
-    ``default`` names the default toolsets (so a config can switch to ``all`` by one word) and
-    may be combined with ids (``default,batch``); ids are case-insensitive.
-    """
-    del read_only
-    known = {t.id: t for t in TOOLSETS}
-    wanted = [r.strip().lower() for r in requested or [] if r.strip()]
-    if not wanted:
-        wanted = ["default"]
-    if "all" in wanted:
-        return list(TOOLSETS)
-    unknown = [r for r in wanted if r not in known and r != "default"]
-    if unknown:
-        raise ValueError(f"unknown toolset {', '.join(map(repr, unknown))}; choose from: "
-                         f"{', '.join(known)} (or 'default', 'all')")
-    ids = {t.id for t in TOOLSETS if t.default} if "default" in wanted else set()
-    ids |= set(wanted)
-    return [t for t in TOOLSETS if t.id in ids]
-
-
-def load_toolset(info: ToolsetInfo) -> Any:
-    return importlib.import_module(info.module).TOOLSET
 
 
 def _request_state_security(settings: Settings) -> Any:
@@ -140,7 +83,7 @@ def build_server(
 
     # Read-only mode and the allow/deny lists, read tools included: what is listed is what may run.
     access = ToolAccess(settings)
-    tools = [tool_object(spec) for info in selected for spec in load_toolset(info).tools if access.exposes(spec)]
+    tools = [tool_object(spec) for toolset in selected for spec in toolset.tools if access.exposes(spec)]
     # log_level: the SDK configures root logging at construction; INFO would log every HTTP request.
     server = MCPServer(SERVER_NAME, version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan,
                        log_level="WARNING", request_state_security=_request_state_security(settings), tools=tools,

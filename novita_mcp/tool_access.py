@@ -24,9 +24,9 @@ log = logging.getLogger("novita_mcp.tools")
 
 def all_tool_names() -> list[str]:
     """Every tool of every toolset, whether selected or not."""
-    from novita_mcp.server import TOOLSETS, load_toolset
+    from novita_mcp.server import TOOLSETS
 
-    return sorted(spec.name for info in TOOLSETS for spec in load_toolset(info).tools)
+    return sorted(spec.name for info in TOOLSETS for spec in info.tools)
 
 
 class ToolAccess:

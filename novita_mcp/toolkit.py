@@ -22,6 +22,7 @@ accepted it, before any follow-up read.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -180,7 +181,15 @@ def tool(
 
 @dataclass(frozen=True)
 class Toolset:
+    """A toolset as its package declares it (``novita_mcp/tools/<id>/__init__.py``): its id, a
+    one-line description, whether it is on by default, and ``load``, which imports its tool
+    modules - called the first time ``tools`` is read, so unselected toolsets cost nothing."""
+
     id: str
     description: str
     default: bool
-    tools: tuple[ToolSpec, ...]
+    load: Callable[[], tuple[ToolSpec, ...]] = field(repr=False, compare=False)
+
+    @functools.cached_property
+    def tools(self) -> tuple[ToolSpec, ...]:
+        return self.load()

@@ -248,9 +248,9 @@ async def test_the_config_this_install_prints_starts_a_working_sandbox_server(tm
     with anyio.fail_after(60):
         async with Client(params) as client:
             tools = (await client.list_tools()).tools
-    from novita_mcp.server import TOOLSETS, load_toolset
+    from novita_mcp.server import TOOLSETS
 
-    default = {spec.name for info in TOOLSETS if info.default for spec in load_toolset(info).tools}
+    default = {spec.name for info in TOOLSETS if info.default for spec in info.tools}
     assert {t.name for t in tools} == default
 
 
@@ -265,11 +265,11 @@ def test_config_for_http_is_pasteable_json_and_claude_desktop_says_why_not(tmp_p
 
 async def test_the_sandbox_shows_the_default_toolsets_unless_told_otherwise(tmp_path) -> None:
     from novita_mcp.runtime import prepare
-    from novita_mcp.server import TOOLSETS, load_toolset
+    from novita_mcp.server import TOOLSETS
     from novita_mcp.settings import Settings
 
-    everything = {spec.name for info in TOOLSETS for spec in load_toolset(info).tools}
-    default = {spec.name for info in TOOLSETS if info.default for spec in load_toolset(info).tools}
+    everything = {spec.name for info in TOOLSETS for spec in info.tools}
+    default = {spec.name for info in TOOLSETS if info.default for spec in info.tools}
     plain, _ = prepare(Settings(sandbox=True, state_dir=tmp_path))
     every, _ = prepare(Settings(sandbox=True, state_dir=tmp_path, toolsets=["all"]))
     narrowed, _ = prepare(Settings(sandbox=True, state_dir=tmp_path, toolsets=["account"]))
@@ -278,5 +278,5 @@ async def test_the_sandbox_shows_the_default_toolsets_unless_told_otherwise(tmp_
     assert {t.name for t in await every.list_tools()} == everything
     assert {t.name for t in await narrowed.list_tools()} == {"get_balance", "list_usage_bills",
                                                              "list_fixed_term_bills", "list_monthly_bills"}
-    batch = {spec.name for spec in load_toolset(next(t for t in TOOLSETS if t.id == "batch")).tools}
+    batch = {spec.name for spec in next(t for t in TOOLSETS if t.id == "batch").tools}
     assert {t.name for t in await plus_one.list_tools()} == default | batch

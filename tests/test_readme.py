@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from novita_mcp.reference import REGENERATE, render_docs
-from novita_mcp.server import TOOLSETS, load_toolset
+from novita_mcp.server import TOOLSETS
 from novita_mcp.settings import setting_specs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,7 +46,7 @@ def test_every_tool_and_toolset_is_in_the_tool_reference() -> None:
     tools = (ROOT / "docs" / "tools.md").read_text(encoding="utf-8")
     for info in TOOLSETS:
         assert f"## {info.id}" in tools
-        for spec in load_toolset(info).tools:
+        for spec in info.tools:
             assert f"### `{spec.name}`" in tools and spec.title in tools, spec.name
 
 
@@ -71,8 +71,8 @@ def test_every_variable_and_flag_the_readme_names_exists() -> None:
 
 
 def test_the_tool_counts_in_the_readme_are_the_real_ones() -> None:
-    default = sum(len(load_toolset(i).tools) for i in TOOLSETS if i.default)
-    total = sum(len(load_toolset(i).tools) for i in TOOLSETS)
+    default = sum(len(i.tools) for i in TOOLSETS if i.default)
+    total = sum(len(i.tools) for i in TOOLSETS)
     assert f"{', '.join(i.id for i in TOOLSETS if i.default)}: {default} tools" in README
     assert f"exposes all {total}" in README
     assert f"({2 * default} tools)" in README

@@ -56,10 +56,10 @@ async def test_every_tool_has_a_description_and_typed_output(make_server) -> Non
 
 async def test_billable_tools_are_never_read_only_and_destructive_ones_say_so(make_server) -> None:
     from novita_mcp.guard import Effect
-    from novita_mcp.server import TOOLSETS, load_toolset
+    from novita_mcp.server import TOOLSETS
 
     for info in TOOLSETS:
-        for spec in load_toolset(info).tools:
+        for spec in info.tools:
             ann = spec.annotations
             if Effect.BILLABLE in spec.effects:
                 assert ann.read_only_hint is False, spec.name

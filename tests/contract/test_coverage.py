@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from novita_mcp.server import TOOLSETS, load_toolset
+from novita_mcp.server import TOOLSETS
 
 ROOT = Path(__file__).resolve().parents[2]
 COVERAGE = ROOT / "docs" / "coverage.md"
@@ -32,7 +32,7 @@ def _coverage() -> dict[str, str]:
 
 
 def _registered() -> set[str]:
-    return {spec.name for info in TOOLSETS for spec in load_toolset(info).tools}
+    return {spec.name for info in TOOLSETS for spec in info.tools}
 
 
 def test_the_committed_index_is_the_overview_pages_index() -> None:

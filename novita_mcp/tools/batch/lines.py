@@ -33,7 +33,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from novita_mcp.client.llm import LLMModel
 from novita_mcp.client.llm_tokens import chat_prompt_tokens, completion_prompts, count_tokens
 from novita_mcp.toolkit import Services
-from novita_mcp.tools._llm_common import resolve_model
+from novita_mcp.tools.llm.catalogue import resolve_model
 
 __all__ = ["ENDPOINTS", "MAX_LINES", "MAX_N", "Kind", "Line", "LinePrice", "answer_ceiling", "BatchQuote", "parse_lines", "price_lines",
            "quote_lines"]

@@ -26,7 +26,7 @@ from novita_mcp.pricing.gpu import (
     product_price_usd,
 )
 from novita_mcp.toolkit import Plan, Quote, Services, shown, usd
-from novita_mcp.tools._gpu_common import (
+from novita_mcp.tools.gpu.common import (
     Billing,
     cpu_product,
     gpu_product,

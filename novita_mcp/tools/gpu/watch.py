@@ -13,7 +13,7 @@ from novita_mcp.client.gpu_models import Instance
 from novita_mcp.pricing.gpu import network_storage_usd_per_month
 from novita_mcp.toolkit import Context, Effect, Reply, Services, services, tool, usd
 from novita_mcp.tools._common import DAY, iso
-from novita_mcp.tools._gpu_common import (
+from novita_mcp.tools.gpu.common import (
     ACTIVE_STATUSES,
     BILLED_STATUSES,
     InstanceId,

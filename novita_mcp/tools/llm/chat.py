@@ -25,17 +25,20 @@ from novita_mcp.toolkit import (
     Reply,
     Run,
     Services,
-    Toolset,
     services,
     shown,
     tool,
     usd,
 )
 from novita_mcp.tools._common import MAX_LIMIT, Page, page
-from novita_mcp.tools._llm_common import catalogue, per_m, resolve_model
-from novita_mcp.tools.llm_embed import embed, rerank
+from novita_mcp.tools.llm.catalogue import catalogue, per_m, resolve_model
 
-__all__ = ["TOOLSET", "STREAM_ABOVE_TOKENS", "DEFAULT_CHAT_MODEL"]
+__all__ = [
+    "STREAM_ABOVE_TOKENS",
+    "DEFAULT_CHAT_MODEL",
+    "list_models",
+    "chat",
+]
 
 DEFAULT_CHAT_MODEL = "meta-llama/llama-3.3-70b-instruct"
 STREAM_ABOVE_TOKENS = 256  # longer generations stream, so progress can be reported
@@ -285,10 +288,3 @@ async def chat(
         notes.append(f"showing {MAX_TEXT_CHARS:,} of {len(content):,} characters" +
                      (f"; whole answer in {saved}" if saved else "; more in the structured result"))
     return Reply(data, f"{visible}\n\n[{'; '.join(notes)}]", charged_usd=cost)
-
-TOOLSET = Toolset(
-    id="llm",
-    description="LLM models and prices, chat, embeddings and rerank (OpenAI-compatible API).",
-    default=True,
-    tools=(list_models, chat, embed, rerank),
-)

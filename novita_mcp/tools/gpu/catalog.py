@@ -12,7 +12,7 @@ from novita_mcp.client.gpu_models import GpuProduct
 from novita_mcp.pricing.gpu import product_price_usd
 from novita_mcp.toolkit import Context, Effect, Reply, services, tool, usd
 from novita_mcp.tools._common import MAX_LIMIT, Page, page
-from novita_mcp.tools._gpu_common import BILLING_WIRE, Billing
+from novita_mcp.tools.gpu.common import BILLING_WIRE, Billing
 
 __all__ = ["list_clusters", "list_cpu_products", "list_gpu_products"]
 

@@ -26,7 +26,6 @@ from novita_mcp.toolkit import (
     Reply,
     Run,
     Services,
-    Toolset,
     services,
     shown,
     tool,
@@ -37,19 +36,15 @@ from novita_mcp.tools._media_io import (
     describe_input,
     image_source,
 )
-from novita_mcp.tools.media_av import generate_video, text_to_speech, transcribe_audio
-from novita_mcp.tools.media_vision import describe_image, merge_face, reimagine_image
-from novita_mcp.tools.media_tasks import (
+from novita_mcp.tools.media.tasks import (
     Generation,
     MaxWait,
     Preview,
     done_text,
     follow_submitted,
-    get_task,
-    wait_for_task,
 )
 
-__all__ = ["TOOLSET"]
+__all__ = ["generate_image", "edit_image", "list_image_models"]
 
 ImageModel = Literal["flux-1-schnell", "seedream-3.0", "seedream-4.0", "seedream-4.5", "qwen-image", "sd"]
 # model -> (price key, min side, max side, most images)
@@ -378,12 +373,3 @@ async def list_image_models(
     more = f" More: cursor={page.next_cursor}." if page.next_cursor else ""
     lines = [f"{len(items)} model(s).{more}", *[f"- {m.sd_name} ({m.type}, {m.base_model or 'n/a'})" for m in items]]
     return Reply(ImageModelPage(models=items, next_cursor=page.next_cursor or None), "\n".join(lines))
-
-
-TOOLSET = Toolset(
-    id="media",
-    description="Image, video and audio generation and editing, with async tasks and progress.",
-    default=True,
-    tools=(generate_image, edit_image, generate_video, text_to_speech, transcribe_audio, get_task, wait_for_task,
-           list_image_models, reimagine_image, merge_face, describe_image),
-)

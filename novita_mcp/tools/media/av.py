@@ -32,7 +32,7 @@ from novita_mcp.tools._media_io import (
     describe_input,
     image_source,
 )
-from novita_mcp.tools.media_tasks import Generation, MaxWait, done_text, follow_submitted
+from novita_mcp.tools.media.tasks import Generation, MaxWait, done_text, follow_submitted
 
 __all__ = ["generate_video", "text_to_speech", "transcribe_audio", "VIDEO_MODELS"]
 

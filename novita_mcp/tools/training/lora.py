@@ -41,7 +41,6 @@ from novita_mcp.toolkit import (
     Quote,
     Reply,
     Services,
-    Toolset,
     services,
     shown,
     tool,
@@ -51,7 +50,7 @@ from novita_mcp.tools._common import iso
 from novita_mcp.tools._media_io import load_bytes
 from novita_mcp.tools._polling import MaxWait, wait_until
 
-__all__ = ["TOOLSET"]
+__all__ = ["upload_training_images", "start_training", "get_training", "list_trainings"]
 
 Kind = Annotated[Literal["style", "subject"], Field(description=(
     "style: learn a visual style; subject: learn one person/object, named by instance_prompt."))]
@@ -241,11 +240,3 @@ async def list_trainings(
              + (f", model {v.models[0]['model_name']} {v.models[0]['model_status']}" if v.models else "")
              for v in views]
     return Reply(TrainingList(trainings=views, next_cursor=nxt), "\n".join([f"{len(views)} training(s).", *lines]))
-
-
-TOOLSET = Toolset(
-    id="training",
-    description="LoRA training (style, subject): upload images, train, follow, list models.",
-    default=False,
-    tools=(upload_training_images, start_training, get_training, list_trainings),
-)

@@ -8,10 +8,10 @@ from typing import Annotated, Literal
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
-from novita_mcp.toolkit import Context, Effect, Reply, Toolset, services, tool, usd
+from novita_mcp.toolkit import Context, Effect, Reply, services, tool, usd
 from novita_mcp.tools._common import DAY, MAX_LIMIT, Page, iso, page, parse_day
 
-__all__ = ["TOOLSET"]
+__all__ = ["get_balance", "list_usage_bills", "list_fixed_term_bills", "list_monthly_bills"]
 
 Cycle = Literal["hour", "day", "week", "month"]
 UsageCategory = Literal["summary", "gpu", "llm", "serverless", "cloud_storage", "gen_api", "llm_dedicated_endpoint"]
@@ -181,12 +181,3 @@ async def list_monthly_bills(
     text = "\n".join([f"{len(items)} monthly statement(s)."] +
                      [f"- {m.month}: {usd(m.total_usd)} ({m.status})" for m in items])
     return Reply(MonthlyStatements(statements=items), text)
-
-
-
-TOOLSET = Toolset(
-    id="account",
-    description="Balance and bills.",
-    default=True,
-    tools=(get_balance, list_usage_bills, list_fixed_term_bills, list_monthly_bills),
-)

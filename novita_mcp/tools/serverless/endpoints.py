@@ -25,7 +25,6 @@ from novita_mcp.toolkit import (
     Reply,
     Run,
     Services,
-    Toolset,
     services,
     shown,
     shown_id,
@@ -33,16 +32,20 @@ from novita_mcp.toolkit import (
     usd,
 )
 from novita_mcp.tools._polling import MaxWait, wait_until
-from novita_mcp.tools.serverless_jobs import (
+from novita_mcp.tools.serverless.jobs import (
     EndpointId,
-    cancel_serverless_job,
-    get_serverless_job,
     hourly_usd,
     product_price,
-    run_serverless_job,
 )
 
-__all__ = ["TOOLSET"]
+__all__ = [
+    "list_serverless_endpoints",
+    "get_serverless_endpoint",
+    "wait_for_serverless_endpoint",
+    "create_serverless_endpoint",
+    "update_serverless_endpoint",
+    "delete_serverless_endpoint",
+]
 
 
 class Worker(BaseModel):
@@ -356,13 +359,3 @@ async def delete_serverless_endpoint(ctx: Context, endpoint_id: EndpointId) -> R
     await services(ctx).client.serverless.delete(endpoint_id)
     message = f"Deleted serverless endpoint {endpoint_id}; its workers were released."
     return Reply(Deleted(endpoint_id=endpoint_id, message=message), message, resource_id=endpoint_id)
-
-
-TOOLSET = Toolset(
-    id="serverless",
-    description="Serverless GPU endpoints: create, scale, delete; run async jobs.",
-    default=False,
-    tools=(list_serverless_endpoints, get_serverless_endpoint, wait_for_serverless_endpoint, create_serverless_endpoint,
-           update_serverless_endpoint, delete_serverless_endpoint, run_serverless_job, get_serverless_job,
-           cancel_serverless_job),
-)

@@ -18,7 +18,7 @@ from novita_mcp.client.errors import NovitaError
 from novita_mcp.client.gpu_models import Instance
 from novita_mcp.toolkit import Context, Effect, Reply, Run, Services, services, tool, usd
 from novita_mcp.tools._common import iso
-from novita_mcp.tools._gpu_common import (
+from novita_mcp.tools.gpu.common import (
     BILLING_WIRE,
     Billing,
     InstanceId,
@@ -27,7 +27,7 @@ from novita_mcp.tools._gpu_common import (
     label,
     parse_ports,
 )
-from novita_mcp.tools.gpu_plans import (
+from novita_mcp.tools.gpu.plans import (
     plan_convert,
     plan_create,
     plan_delete,
@@ -39,7 +39,7 @@ from novita_mcp.tools.gpu_plans import (
     plan_stop,
     plan_upgrade,
 )
-from novita_mcp.tools.gpu_plans import CreateSpec
+from novita_mcp.tools.gpu.plans import CreateSpec
 
 __all__ = [
     "convert_instance_to_monthly",

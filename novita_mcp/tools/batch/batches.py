@@ -30,19 +30,26 @@ from novita_mcp.toolkit import (
     Reply,
     Run,
     Services,
-    Toolset,
     services,
     shown,
     shown_id,
     tool,
     usd,
 )
-from novita_mcp.tools._batch_lines import ENDPOINTS, MAX_LINES, Line, parse_lines, quote_lines
+from novita_mcp.tools.batch.lines import ENDPOINTS, MAX_LINES, Line, parse_lines, quote_lines
 from novita_mcp.tools._common import Page, page
 from novita_mcp.tools._media_io import load_bytes
 from novita_mcp.tools._polling import MaxWait, wait_until
 
-__all__ = ["TOOLSET", "MAX_BATCH_BYTES", "MAX_BATCH_LINES"]
+__all__ = [
+    "MAX_BATCH_BYTES",
+    "MAX_BATCH_LINES",
+    "create_batch",
+    "get_batch",
+    "list_batches",
+    "get_batch_results",
+    "cancel_batch",
+]
 
 MAX_BATCH_BYTES = 5 * 1024 * 1024
 MAX_BATCH_LINES = MAX_LINES
@@ -277,11 +284,3 @@ async def cancel_batch(ctx: Context, batch_id: BatchId) -> Reply[BatchView]:
     """Stop a running batch: requests not yet run are dropped; answers so far stay readable."""
     view = _view(await services(ctx).client.llm.batch.cancel(batch_id))
     return Reply(view, f"Cancelling: {_line_text(view)}.", resource_id=view.id)
-
-
-TOOLSET = Toolset(
-    id="batch",
-    description="LLM batches: run many chat requests asynchronously, follow, cancel, read results.",
-    default=False,
-    tools=(create_batch, get_batch, list_batches, get_batch_results, cancel_batch),
-)

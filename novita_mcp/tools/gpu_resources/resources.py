@@ -28,7 +28,6 @@ from novita_mcp.toolkit import (
     Reply,
     Run,
     Services,
-    Toolset,
     services,
     shown,
     shown_id,
@@ -36,9 +35,20 @@ from novita_mcp.toolkit import (
     usd,
 )
 from novita_mcp.tools._common import MAX_LIMIT, Page, iso, page
-from novita_mcp.tools._gpu_common import PortSpec, parse_ports
+from novita_mcp.tools.gpu.common import PortSpec, parse_ports
 
-__all__ = ["TOOLSET", "get_template", "list_templates"]
+__all__ = [
+    "get_template",
+    "list_templates",
+    "create_template",
+    "delete_template",
+    "list_network_storage",
+    "create_network_storage",
+    "delete_network_storage",
+    "list_registry_auths",
+    "create_registry_auth",
+    "delete_registry_auth",
+]
 
 ResourceId = ids.GpuResourceId
 Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Most items to return (1-100).")]
@@ -303,12 +313,3 @@ async def delete_registry_auth(ctx: Context, auth_id: ResourceId) -> Reply[Delet
     await services(ctx).client.gpu.resources.delete_registry_auth(auth_id)
     return Reply(Deleted(resource_id=auth_id, name="", deleted=True), f"Deleted credentials {auth_id}.",
                  resource_id=auth_id)
-
-
-TOOLSET = Toolset(
-    id="gpu_resources",
-    description="Templates, network storage and container-registry credentials for GPU instances.",
-    default=False,
-    tools=(create_template, delete_template, list_network_storage, create_network_storage, delete_network_storage,
-           list_registry_auths, create_registry_auth, delete_registry_auth),
-)

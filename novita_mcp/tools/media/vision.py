@@ -19,7 +19,7 @@ from novita_mcp.client.media_formats import IMAGE_LIMITS, ImageFormat
 from novita_mcp.pricing.media import basis, price_usd
 from novita_mcp.toolkit import Context, Effect, Plan, Quote, Reply, Services, services, tool
 from novita_mcp.tools._media_io import deliver_bytes, describe_input, image_source
-from novita_mcp.tools.media_tasks import Generation, done_text
+from novita_mcp.tools.media.tasks import Generation, done_text
 
 __all__ = ["reimagine_image", "merge_face", "describe_image"]
 

@@ -22,7 +22,6 @@ from novita_mcp.toolkit import (
     Reply,
     Run,
     Services,
-    Toolset,
     services,
     shown,
     shown_id,
@@ -31,7 +30,7 @@ from novita_mcp.toolkit import (
 from novita_mcp.tools._common import iso
 from novita_mcp.tools._polling import MaxWait, wait_until
 
-__all__ = ["TOOLSET"]
+__all__ = ["list_networks", "get_network", "create_network", "rename_network", "delete_network"]
 
 NetworkId = Annotated[ids.NetworkId, Field(description="VPC network id (from list_networks).")]
 Name = Annotated[str, Field(description="Network name, 1-30 characters.", min_length=1, max_length=30)]
@@ -156,11 +155,3 @@ async def delete_network(ctx: Context, network_id: NetworkId) -> Reply[Deleted]:
     await services(ctx).client.network.delete(network_id)
     message = f"Deleted network {network_id}."
     return Reply(Deleted(network_id=network_id, message=message), message, resource_id=network_id)
-
-
-TOOLSET = Toolset(
-    id="network",
-    description="VPC networks for GPU instances: create, rename, delete.",
-    default=False,
-    tools=(list_networks, get_network, create_network, rename_network, delete_network),
-)

@@ -29,7 +29,7 @@ from novita_mcp.toolkit import (
     tool,
     usd,
 )
-from novita_mcp.tools._llm_common import per_m, resolve_model
+from novita_mcp.tools.llm.catalogue import per_m, resolve_model
 
 __all__ = ["embed", "rerank", "MAX_INLINE_FLOATS"]
 

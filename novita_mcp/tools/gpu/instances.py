@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from novita_mcp.client.gpu_models import Instance, MetricPoint
 from novita_mcp.toolkit import Context, Effect, Reply, services, tool
 from novita_mcp.tools._common import MAX_LIMIT, Page, iso, page
-from novita_mcp.tools._gpu_common import InstanceId, label
+from novita_mcp.tools.gpu.common import InstanceId, label
 
 __all__ = ["STATUSES", "InstanceSummary", "get_instance", "get_instance_metrics", "list_instances", "summarize"]
 

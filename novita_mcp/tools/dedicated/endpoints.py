@@ -31,7 +31,6 @@ from novita_mcp.toolkit import (
     Reply,
     Run,
     Services,
-    Toolset,
     services,
     shown,
     shown_id,
@@ -40,7 +39,15 @@ from novita_mcp.toolkit import (
 )
 from novita_mcp.tools._polling import MaxWait, wait_until
 
-__all__ = ["TOOLSET"]
+__all__ = [
+    "list_dedicated_templates",
+    "list_dedicated_endpoints",
+    "get_dedicated_endpoint",
+    "wait_for_dedicated_endpoint",
+    "create_dedicated_endpoint",
+    "scale_dedicated_endpoint",
+    "delete_dedicated_endpoint",
+]
 
 GpuType = Literal["gpu-h100-sxm", "gpu-h200-sxm", "gpu-rtx4090"]
 assert set(get_args(GpuType)) == set(DEDICATED_GPU_TYPES), "GpuType must list the price table's GPU types"
@@ -286,12 +293,3 @@ async def delete_dedicated_endpoint(ctx: Context, endpoint_id: EndpointId) -> Re
     await services(ctx).client.dedicated.delete(endpoint_id)
     message = f"Deleted dedicated endpoint {endpoint_id}; its replicas were released."
     return Reply(Deleted(endpoint_id=endpoint_id, message=message), message, resource_id=endpoint_id)
-
-
-TOOLSET = Toolset(
-    id="dedicated",
-    description="Dedicated LLM endpoints: templates, create, scale, delete.",
-    default=False,
-    tools=(list_dedicated_templates, list_dedicated_endpoints, get_dedicated_endpoint, wait_for_dedicated_endpoint,
-           create_dedicated_endpoint, scale_dedicated_endpoint, delete_dedicated_endpoint),
-)
