@@ -38,7 +38,7 @@ def _tools() -> tuple[ToolSpec, ...]:
         stop_instance,
         upgrade_instance,
     )
-    from novita_mcp.tools.gpu_resources.resources import get_template, list_templates
+    from novita_mcp.tools.gpu.templates import get_template, list_templates
     from novita_mcp.tools.gpu.watch import get_spend_now, wait_for_instance
 
     return (

@@ -1,7 +1,7 @@
 """Toolset ``gpu_resources`` (off by default): templates, network storage, registry credentials.
 
-``list_templates`` and ``get_template`` are declared here but belong to the default ``gpu``
-toolset, since create_instance starts from templates. Creating a template or saving
+Reading templates belongs to the default ``gpu`` toolset (``gpu/templates.py``), since
+create_instance starts from templates. Creating a template or saving
 registry credentials costs nothing; they are declared billable with a $0 quote so that
 they are audited, hidden in read-only mode and still run without asking.
 """
@@ -9,13 +9,12 @@ they are audited, hidden in read-only mode and still run without asking.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated
 
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field, SecretStr
 
 from novita_mcp import ids
-from novita_mcp.client.gpu_resources import Template
 from novita_mcp.pricing.gpu import (
     NETWORK_STORAGE_USD_PER_GB_DAY,
     network_storage_usd_per_month,
@@ -34,12 +33,10 @@ from novita_mcp.toolkit import (
     tool,
     usd,
 )
-from novita_mcp.tools._common import MAX_LIMIT, Page, iso, page
+from novita_mcp.tools._common import MAX_LIMIT, Page, page
 from novita_mcp.tools.gpu.common import PortSpec, parse_ports
 
 __all__ = [
-    "get_template",
-    "list_templates",
     "create_template",
     "delete_template",
     "list_network_storage",
@@ -54,55 +51,6 @@ ResourceId = ids.GpuResourceId
 Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Most items to return (1-100).")]
 Offset = Annotated[int, Field(ge=0, le=10_000, description="Items to skip (next_offset).")]
 FREE = Quote(Decimal(0), "free")
-
-
-class TemplateView(BaseModel):
-    template_id: str
-    name: str
-    channel: str = Field(description="private (yours), official or community.")
-    image: str
-    start_command: str
-    rootfs_gb: int
-    ports: list[str]
-    envs: dict[str, str]
-    readme: str = Field(description="First 500 characters.")
-    created: str
-
-
-def _template_view(t: Template) -> TemplateView:
-    return TemplateView(template_id=t.id, name=t.name, channel=t.channel, image=t.image, start_command=t.start_command,
-                        rootfs_gb=t.rootfs_size, ports=[f"{p}/{k}" for p, k in t.port_list()],
-                        envs={e.key: e.value for e in t.envs}, readme=t.readme[:500], created=iso(t.create_time))
-
-
-class Templates(BaseModel):
-    templates: list[TemplateView]
-    page: Page
-
-
-@tool(title="List instance templates", effects={Effect.READ})
-async def list_templates(
-    ctx: Context,
-    channel: Annotated[Literal["all", "private", "official", "community"],
-                       Field(description="private = your own templates.")] = "all",
-    name: Annotated[str | None, Field(description="Part of the template name, e.g. 'vllm'.", max_length=255)] = None,
-    limit: Limit = 20,
-    offset: Offset = 0,
-) -> Reply[Templates]:
-    """Instance templates (image, ports, env, start command) to pass to create_instance as template_id."""
-    resources = services(ctx).client.gpu.resources
-    channels = None if channel == "all" else [channel]
-    raw = await resources.list_templates(page_size=100, page_num=0, name=name, type="instance", channel=channels)
-    chunk, pg = page([_template_view(t) for t in raw.template], offset, limit)
-    lines = [f"- {t.template_id} '{t.name}' ({t.channel}): {t.image}" for t in chunk]
-    return Reply(Templates(templates=chunk, page=pg), "\n".join([f"{pg.total} template(s).", *lines]))
-
-
-@tool(title="Get a template", effects={Effect.READ})
-async def get_template(ctx: Context, template_id: ResourceId) -> Reply[TemplateView]:
-    """One template with its image, start command, ports and environment."""
-    view = _template_view(await services(ctx).client.gpu.resources.get_template(template_id))
-    return Reply(view, f"Template {view.template_id} '{view.name}': {view.image} {view.start_command}".strip())
 
 
 class Created(BaseModel):
