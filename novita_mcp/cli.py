@@ -19,16 +19,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from novita_mcp import __version__
+from novita_mcp.cli_error import CLIError
 
 __all__ = ["main", "build_parser", "settings_from_args", "CLIError", "CLIENTS"]
 
 PROG = "novita-mcp"
 # The clients `novita-mcp config` writes for (the file each one reads is in novita_mcp.manifests).
 CLIENTS = ("claude-desktop", "claude-code", "cursor", "vscode")
-
-
-class CLIError(Exception):
-    """A one-line problem for the user; printed to stderr with exit status 2."""
 
 
 def _add_setting_flags(p: argparse.ArgumentParser) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from novita_mcp.cli_error import CLIError
 from novita_mcp.settings import SANDBOX_BASE_URL, Settings
 
 __all__ = ["prepare", "check_settings", "in_process_sandbox", "run_stdio", "run_http", "serve_sandbox"]
@@ -31,8 +32,7 @@ def in_process_sandbox(settings: Settings) -> tuple[Any, Settings]:
 
 def check_settings(settings: Settings) -> None:
     """What the settings class cannot check alone: toolset ids and tool names exist (CLIError if not)."""
-    from novita_mcp.cli import CLIError
-    from novita_mcp.server import select_toolsets
+    from novita_mcp.tools.registry import select_toolsets
     from novita_mcp.tool_access import ToolAccess
 
     try:
@@ -44,7 +44,6 @@ def check_settings(settings: Settings) -> None:
 
 def prepare(settings: Settings) -> tuple[Any, Settings]:
     """The server for these settings: against the in-process sandbox, or against Novita with a key."""
-    from novita_mcp.cli import CLIError
     from novita_mcp.server import build_server
 
     check_settings(settings)
@@ -71,7 +70,6 @@ def run_http(
     server: Any, settings: Settings, *, host: str, port: int, stateless: bool, allowed_hosts: Sequence[str] = ()
 ) -> None:
     """Serve at ``http://host:port/mcp``; setup problems become a one-line CLIError."""
-    from novita_mcp.cli import CLIError
     from novita_mcp.http_app import HTTPSetupError, serve_http
 
     token = settings.http_token.get_secret_value().strip() if settings.http_token is not None else None

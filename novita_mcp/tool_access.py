@@ -24,7 +24,7 @@ log = logging.getLogger("novita_mcp.tools")
 
 def all_tool_names() -> list[str]:
     """Every tool of every toolset, whether selected or not."""
-    from novita_mcp.server import TOOLSETS
+    from novita_mcp.tools.registry import TOOLSETS
 
     return sorted(spec.name for info in TOOLSETS for spec in info.tools)
 

@@ -109,11 +109,6 @@ async def connect(server: Any, *, mode: str = "auto", elicit: Any = None) -> Asy
         yield client
 
 
-@pytest.fixture
-def connect_to() -> Callable[..., Any]:
-    return connect
-
-
 @pytest.fixture(autouse=True)
 def _no_log_subscribers_from_other_tests():
     """Log subscriptions are per process; one test's closed connection must not linger into the next."""

@@ -21,6 +21,7 @@ import anyio
 import httpx
 
 from novita_mcp.client._retry import STREAM_EXTENSION, RetryPolicy
+from novita_mcp.client.error_mapping import error_from_response
 from novita_mcp.client.errors import DownloadError, NovitaError, TransportError, URLRefusedError
 
 if TYPE_CHECKING:  # the policy imports this package's errors: a runtime import here would be circular
@@ -60,8 +61,6 @@ def _pinned_request(client: httpx.AsyncClient, checked: Checked, timeout: float 
 
 
 async def _error_of_api(response: httpx.Response) -> NovitaError:
-    from novita_mcp.client._http import error_from_response
-
     body = bytearray()
     async for chunk in response.aiter_bytes():
         body.extend(chunk)

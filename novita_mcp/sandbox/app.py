@@ -19,7 +19,7 @@ from novita_mcp.sandbox.errors import SandboxError, error_response, family_of
 from novita_mcp.sandbox.faults import DroppedConnection, FaultPlan, FaultRule, file_fault_response
 from novita_mcp.sandbox.state import RequestRecord, SandboxState
 
-__all__ = ["build_app", "SandboxTransport", "PUBLIC_PREFIXES", "DOMAIN_FACTORIES"]
+__all__ = ["build_app", "SandboxTransport", "PUBLIC_PREFIXES"]
 
 # Generated media are served like Novita's signed URLs: no Authorization header needed.
 PUBLIC_PREFIXES = ("/files/",)
@@ -44,9 +44,6 @@ def _domain_factories() -> list[Callable[[SandboxState], Any]]:
         BillingDomain, CatalogDomain, InstancesDomain, ResourcesDomain, LLMDomain, LLMBatchDomain,
         ServerlessDomain, DedicatedDomain, NetworkDomain, TrainingDomain, MediaDomain
     ]
-
-
-DOMAIN_FACTORIES = _domain_factories
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -229,8 +226,7 @@ async def _sandbox_error(request: Request, exc: Exception) -> Response:
 async def _not_found(request: Request, exc: Exception) -> Response:
     family = family_of(request.url.path)
     reason = {"media": "API_NOT_FOUND", "llm": "NOT_FOUND", "dedicated": "NOT_FOUND"}.get(family, "RESOURCE_NOT_FOUND")
-    status = 404 if family != "gpu" else 404
-    return error_response(family, reason, f"no route for {request.method} {request.url.path}", status=status)
+    return error_response(family, reason, f"no route for {request.method} {request.url.path}", status=404)
 
 
 def build_app(state: SandboxState, faults: FaultPlan) -> ASGIApp:

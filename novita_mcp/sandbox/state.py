@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any, Protocol
 
-from novita_mcp.sandbox.clock import Clock, ManualClock, SystemClock
+from novita_mcp.sandbox.clock import Clock, SystemClock
 from novita_mcp.sandbox.errors import Family, SandboxError
 
 __all__ = ["SandboxState", "Charge", "RequestRecord", "Domain", "UNITS_PER_USD", "BALANCE_REASON"]
@@ -155,6 +155,3 @@ class SandboxState:
         """What reached the sandbox (for tests that prove a refused call sent nothing)."""
         return [r for r in self.requests if r.path.startswith(prefix) and (method is None or r.method == method)]
 
-
-def manual_state(**kwargs: Any) -> SandboxState:
-    return SandboxState(clock=ManualClock(), **kwargs)
