@@ -89,6 +89,13 @@ def scenario(ledger) -> list[Totals]:  # type: ignore[no-untyped-def]
     assert ledger.end_recurring("i-1", at=NOON + 2 * 3600) == 1
     assert ledger.end_recurring("i-1", at=NOON + 3 * 3600) == 0
     seen += [ledger.totals("s1", at=NOON + 3 * 3600), ledger.totals("s2", at=NOON + 86400)]
+    # A re-priced resource: its old rate ends, the new one (``keep``) goes on counting.
+    _, f = ledger.reserve(Reservation("s1", "start", Decimal(0), Decimal("0.2")), allow, at=NOON + 4 * 3600)
+    ledger.settle(f, charged_usd=None, resource_id="i-2", at=NOON + 4 * 3600)
+    _, g = ledger.reserve(Reservation("s1", "edit", Decimal(0), Decimal("0.5")), allow, at=NOON + 5 * 3600)
+    ledger.settle(g, charged_usd=None, resource_id="i-2", at=NOON + 5 * 3600)
+    assert ledger.end_recurring("i-2", at=NOON + 5 * 3600, keep=g) == 1
+    seen.append(ledger.totals("s1", at=NOON + 7 * 3600))
     assert b is not None
     return seen
 

@@ -151,9 +151,9 @@ class PostgresLedger:
         self._update(f"UPDATE {SCHEMA}.reservations SET state = 'uncertain', resource_id = coalesce(%s, resource_id), "
                      "updated_at = %s WHERE id = %s", (resource_id, at, entry_id))
 
-    def end_recurring(self, resource_id: str, *, at: float) -> int:
+    def end_recurring(self, resource_id: str, *, at: float, keep: str | None = None) -> int:
         return self._update(f"UPDATE {SCHEMA}.reservations SET ended_at = %s, updated_at = %s WHERE resource_id = %s "
-                            "AND ended_at IS NULL AND hourly_usd <> 0", (at, at, resource_id))
+                            "AND ended_at IS NULL AND hourly_usd <> 0 AND id <> %s", (at, at, resource_id, keep or ""))
 
     def reconcile(self, entry_id: str, *, happened: bool, resource_id: str | None, at: float) -> None:
         self._update(f"UPDATE {SCHEMA}.reservations SET state = %s, resource_id = coalesce(%s, resource_id), "
