@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from pydantic import Field
@@ -68,7 +68,7 @@ CLUSTER = IdKind("cluster id", _DOTTED, 64)
 LLM_MODEL = IdKind("model id", r"^[A-Za-z0-9][A-Za-z0-9_.:@+-]*(/[A-Za-z0-9][A-Za-z0-9_.:@+-]*)*$", 200)
 
 
-def _schema(kind: IdKind) -> Field:  # type: ignore[valid-type]
+def _schema(kind: IdKind) -> Any:
     return Field(min_length=1, max_length=kind.max_length, pattern=kind.pattern)
 
 

@@ -88,7 +88,7 @@ def tool_summaries() -> list[dict[str, str]]:
 
 def _env_name(field: Any) -> str | None:
     alias = field.validation_alias
-    return alias.choices[0] if alias is not None else None  # type: ignore[union-attr]
+    return alias.choices[0] if alias is not None else None
 
 
 def env_vars() -> list[dict[str, Any]]:
@@ -178,12 +178,12 @@ def client_configs(key_ref: str | None = None, launcher: Launcher = PUBLISHED) -
         # Claude Code expands ${VAR:-default}; without the default it refuses the whole file
         # when the variable is unset, the sandbox entry included.
         "claude-code/.mcp.json": {"mcpServers": {
-            SERVER_KEY: _stdio(launcher, [], {KEY_ENV: key_ref or "${%s:-}" % KEY_ENV}, type="stdio"),
+            SERVER_KEY: _stdio(launcher, [], {KEY_ENV: key_ref or f"${{{KEY_ENV}:-}}"}, type="stdio"),
             f"{SERVER_KEY}-sandbox": _stdio(launcher, SANDBOX_ARGS, type="stdio"),
         }},
         # Cursor expands ${env:VAR}.
         "cursor/mcp.json": {"mcpServers": {
-            SERVER_KEY: _stdio(launcher, [], {KEY_ENV: key_ref or "${env:%s}" % KEY_ENV}),
+            SERVER_KEY: _stdio(launcher, [], {KEY_ENV: key_ref or f"${{env:{KEY_ENV}}}"}),
             f"{SERVER_KEY}-sandbox": _stdio(launcher, SANDBOX_ARGS),
         }},
         # VS Code: top-level "servers", and the key asked once through a password input.

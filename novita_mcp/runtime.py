@@ -32,8 +32,8 @@ def in_process_sandbox(settings: Settings) -> tuple[Any, Settings]:
 
 def check_settings(settings: Settings) -> None:
     """What the settings class cannot check alone: toolset ids and tool names exist (CLIError if not)."""
-    from novita_mcp.tools.registry import select_toolsets
     from novita_mcp.tool_access import ToolAccess
+    from novita_mcp.tools.registry import select_toolsets
 
     try:
         select_toolsets(settings.toolsets)

@@ -342,7 +342,9 @@ def setting_specs() -> list[SettingSpec]:
         env_only = extra.get("env_only") or (SECRET_ENV_ONLY if secret else None)
         env = str(alias.choices[0])
         derived = "--" + env.removeprefix("NOVITA_").removeprefix("MCP_").lower().replace("_", "-")
-        flags: tuple[str, ...] = () if env_only else tuple(extra.get("flags") or [derived])
+        given = extra.get("flags")
+        flags: tuple[str, ...] = () if env_only else tuple(map(str, given)) if isinstance(given, list) and given else (
+            derived,)
         for flag in flags:
             if flag in seen:
                 raise TypeError(f"settings {seen[flag]} and {name} would share the flag {flag}")

@@ -181,7 +181,7 @@ async def serve_stdio(server: Any, *, stdin: Any = None) -> None:
     from mcp.server.stdio import stdio_server
 
     guard = EdgeGuard(stdin or sys.stdin.buffer)
-    async with stdio_server(stdin=guard) as (read_stream, write_stream):  # type: ignore[arg-type]
+    async with stdio_server(stdin=guard) as (read_stream, write_stream):  # type: ignore[arg-type]  # EdgeGuard is file-like, not the SDK's stream type
         guard.attach(write_stream)
         # The SDK's own stdio runner and in-memory client reach the low-level server the same way.
         lowlevel = server._lowlevel_server  # noqa: SLF001

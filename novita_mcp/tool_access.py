@@ -77,7 +77,7 @@ class ToolAccess:
         if ctx.method == "tools/call" and isinstance(ctx.params, dict):
             name = ctx.params.get("name")
             message = self.refusal(name) if isinstance(name, str) else None
-            if message is not None:
+            if message is not None and isinstance(name, str):
                 from novita_mcp.client_logs import SESSION_KEY, session_key
 
                 log.warning("refused a call to %s: %s", name, self._refused[name],

@@ -27,7 +27,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ContentBlock, TextContent, ToolAnnotations
@@ -97,7 +97,7 @@ class Services:
 
 
 def services(ctx: Context) -> Services:
-    return ctx.request_context.lifespan_context  # type: ignore[no-any-return]
+    return cast(Services, ctx.request_context.lifespan_context)
 
 
 PlanFn = Callable[..., Awaitable[Plan]]

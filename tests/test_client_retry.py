@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from novita_mcp.client import RateLimitError, RetryPolicy, ServerError, TransportError
+from novita_mcp.client import NovitaError, RateLimitError, RetryPolicy, ServerError, TransportError
 from novita_mcp.client._http import HTTPCore
 from novita_mcp.client._retry import parse_retry_after
 from novita_mcp.sandbox import FaultRule
@@ -61,7 +61,7 @@ async def test_a_dropped_post_is_not_retried_either(sandbox, sleeps) -> None:
 
 async def test_a_post_marked_idempotent_is_retried(sandbox, sleeps) -> None:
     sandbox.faults.add(FaultRule("bad_gateway", path="/v3/user", times=1))
-    with pytest.raises(Exception):
+    with pytest.raises(NovitaError):
         # /v3/user has no POST route: the retry happens, then the 405-style answer is an error.
         await _core(sandbox, sleeps).request("POST", "/v3/user", json_body={}, idempotent=True)
     assert len(sleeps.calls) == 1

@@ -21,7 +21,7 @@ ID_KINDS = [ids.INSTANCE, ids.GPU_RESOURCE, ids.NETWORK, ids.ENDPOINT, ids.ENDPO
 def id_params(schema: dict[str, Any]) -> list[tuple[str, bool]]:
     """(name, is a list) of every id-like parameter of a tool."""
     out = []
-    for name, prop in schema.get("properties", {}).items():
+    for name in schema.get("properties", {}):
         if name.endswith(("_id", "_ids")) and name not in ("voice_id", "resource_id"):
             out.append((name, name.endswith("_ids")))
     return out

@@ -104,7 +104,7 @@ def test_each_client_config_has_the_shape_its_client_reads() -> None:
     assert "mcpServers" not in vscode
     (secret_input,) = vscode["inputs"]
     assert secret_input["password"] is True
-    assert keys["vscode/mcp.json"] == "${input:%s}" % secret_input["id"]
+    assert keys["vscode/mcp.json"] == f"${{input:{secret_input['id']}}}"
 
 
 def test_the_bundle_is_a_uv_bundle_whose_entry_point_exists() -> None:

@@ -12,8 +12,8 @@ from novita_mcp.client.llm import LLMModel
 from novita_mcp.client.llm_tokens import count_tokens
 from novita_mcp.sandbox.state import UNITS_PER_USD
 from novita_mcp.server import select_toolsets
-from novita_mcp.tools.batch.lines import parse_lines, price_lines
 from novita_mcp.tools.batch.batches import MAX_BATCH_BYTES
+from novita_mcp.tools.batch.lines import parse_lines, price_lines
 
 from .conftest import connect, elicitation
 

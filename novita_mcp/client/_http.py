@@ -46,7 +46,7 @@ class _BearerAuth(httpx.Auth):
         self._key = key
         self._origins = origins
 
-    def auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]
+    def auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]  # httpx's own signature
         if (self._key is not None and _origin(request.url) in self._origins
                 and not request.extensions.get(NO_AUTH_EXTENSION)):
             request.headers["Authorization"] = f"Bearer {self._key.get_secret_value()}"

@@ -98,7 +98,7 @@ class RetryTransport(httpx.AsyncBaseTransport):
                 response = await self._inner.handle_async_request(request)
                 if buffer:
                     await _read_or_close(response)
-            except (httpx.TransportError,) as exc:
+            except httpx.TransportError as exc:
                 if not retryable or attempt >= policy.max_retries or isinstance(exc, httpx.UnsupportedProtocol):
                     raise
                 delay = policy.backoff(attempt)

@@ -6,13 +6,14 @@ Control plane ``/v0/dedicated_endpoints``; inference is OpenAI-compatible
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from pydantic import Field
 
-from novita_mcp.ids import ENDPOINT, segment
 from novita_mcp.client._http import HTTPCore
 from novita_mcp.client._models import APIModel, LooseInt, LooseStr
+from novita_mcp.ids import ENDPOINT, segment
 
 __all__ = ["DedicatedAPI", "DedicatedTemplate", "DedicatedEndpoint", "Scaling", "DedicatedChat"]
 
@@ -105,7 +106,7 @@ class DedicatedAPI:
     async def delete(self, endpoint_id: str) -> None:
         await self._call("DELETE", f"{self.PATH}/{segment(ENDPOINT, endpoint_id)}")
 
-    async def chat(self, routing_key: str, messages: list[dict[str, Any]], *,
+    async def chat(self, routing_key: str, messages: builtins.list[dict[str, Any]], *,
                    max_tokens: int | None = None) -> DedicatedChat:
         body: dict[str, Any] = {"model": routing_key, "messages": messages}
         if max_tokens is not None:

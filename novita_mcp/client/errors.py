@@ -115,7 +115,7 @@ class NotFoundError(APIError):
 
 class RateLimitError(APIError):
     @property
-    def next_step(self) -> str:  # type: ignore[override]
+    def next_step(self) -> str:  # type: ignore[override]  # a computed step where the base has a plain one
         if self.retry_after is not None:
             return f"Wait {self.retry_after:g} s and try again."
         return "Wait a few seconds and try again."

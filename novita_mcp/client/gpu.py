@@ -10,7 +10,6 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any, Literal
 
-from novita_mcp.ids import INSTANCE, check_id
 from novita_mcp.client._http import HTTPCore
 from novita_mcp.client.gpu_models import (
     Cluster,
@@ -21,6 +20,7 @@ from novita_mcp.client.gpu_models import (
     InstancePage,
 )
 from novita_mcp.client.gpu_resources import GpuResourcesAPI
+from novita_mcp.ids import INSTANCE, check_id
 
 __all__ = ["GPU_PREFIX", "METRICS_PATH", "BillingMethod", "GpuAPI", "InstanceKind"]
 

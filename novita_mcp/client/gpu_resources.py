@@ -11,10 +11,10 @@ from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 
-from novita_mcp.ids import GPU_RESOURCE, check_id
 from novita_mcp.client._http import HTTPCore
 from novita_mcp.client._models import APIModel, LooseInt, LooseStr
 from novita_mcp.client.gpu_models import EnvVar
+from novita_mcp.ids import GPU_RESOURCE, check_id
 
 __all__ = [
     "GpuResourcesAPI",

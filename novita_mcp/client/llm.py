@@ -17,11 +17,11 @@ from typing import Any
 
 from pydantic import Field
 
-from novita_mcp.ids import LLM_MODEL, segment
 from novita_mcp.client._http import HTTPCore
 from novita_mcp.client._models import APIModel, LooseInt, LooseStr
 from novita_mcp.client.errors import MalformedResponseError
 from novita_mcp.client.llm_batch import LLMBatchAPI
+from novita_mcp.ids import LLM_MODEL, segment
 
 __all__ = ["LLMAPI", "LLMModel", "ChatCompletion", "ChatChunk", "ChatAccumulator", "ChatMessage", "ToolCall",
            "Usage", "TextCompletion", "Embeddings", "RerankResult", "RerankHit", "BASE", "DEDICATED_CHAT_PATH"]

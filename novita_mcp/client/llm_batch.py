@@ -11,9 +11,9 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from novita_mcp.ids import BATCH, FILE, check_id, segment
 from novita_mcp.client._http import HTTPCore
 from novita_mcp.client._models import APIModel, LooseInt, LooseStr
+from novita_mcp.ids import BATCH, FILE, check_id, segment
 
 __all__ = ["LLMBatchAPI", "LLMFile", "Batch", "BatchPage", "BatchCounts", "BatchEndpoint", "TERMINAL_STATUSES"]
 

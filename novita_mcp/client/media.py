@@ -10,11 +10,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from novita_mcp.ids import MEDIA_TASK, check_id
 from novita_mcp.client._http import HTTPCore
 from novita_mcp.client._models import APIModel, LooseInt, LooseStr
 from novita_mcp.client.errors import MalformedResponseError
 from novita_mcp.client.media_formats import ImageFormat
+from novita_mcp.ids import MEDIA_TASK, check_id
 
 __all__ = [
     "MediaAPI", "TaskStatus", "TaskInfo", "TaskResult", "ImageOutput", "VideoOutput", "AudioOutput", "FluxRequest",

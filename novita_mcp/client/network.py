@@ -12,9 +12,9 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from novita_mcp.ids import NETWORK, check_id
 from novita_mcp.client._http import HTTPCore
 from novita_mcp.client._models import APIModel, LooseStr
+from novita_mcp.ids import NETWORK, check_id
 
 __all__ = ["NetworkAPI", "Network", "NetworkAddress"]
 

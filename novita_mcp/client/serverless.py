@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 from pydantic import Field, field_validator
 
-from novita_mcp.ids import ENDPOINT, ENDPOINT_NAME, JOB, check_id, segment
 from novita_mcp.client._http import HTTPCore
 from novita_mcp.client._models import APIModel, LooseInt, LooseStr
+from novita_mcp.ids import ENDPOINT, ENDPOINT_NAME, JOB, check_id, segment
 
 __all__ = [
     "ServerlessAPI",

@@ -12,10 +12,10 @@ from typing import Any, Literal, get_args
 
 from pydantic import Field
 
-from novita_mcp.ids import TRAINING_TASK, check_id
 from novita_mcp.client._http import HTTPCore
 from novita_mcp.client._models import APIModel, LooseInt, LooseStr
 from novita_mcp.client.media_formats import ImageFormat
+from novita_mcp.ids import TRAINING_TASK, check_id
 
 __all__ = ["TrainingAPI", "UploadTicket", "TrainingTask", "TrainedModel", "TrainingKind", "ImageExtension",
            "BASE_MODELS", "TrainingBaseModel", "CLASS_PROMPTS", "ClassPrompt", "COMPONENT_NAMES", "LEARNING_RATES",

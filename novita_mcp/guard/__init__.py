@@ -7,11 +7,11 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from novita_mcp.guard.audit import AuditLog, redact
+from novita_mcp.guard.burn import running_burners
 from novita_mcp.guard.guard import ConfirmationTicket, Guard
 from novita_mcp.guard.ledger import SpendLedger, SQLiteLedger
 from novita_mcp.guard.ledger_factory import open_ledger
 from novita_mcp.guard.plan import Decision, Effect, Plan, Quote, Verdict, usd
-from novita_mcp.guard.burn import running_burners
 from novita_mcp.guard.policy import Burner, SpendFacts, decide
 from novita_mcp.guard.tokens import TokenError, TokenSigner, load_or_create_secret
 

@@ -193,7 +193,7 @@ _COUNTING = ("SELECT id, session, tool, state, upfront_usd, hourly_usd, started_
              "OR session = ?)")
 
 
-def _entry(row: tuple) -> Entry:  # type: ignore[type-arg]
+def _entry(row: tuple) -> Entry:
     rid, session, tool, state, upfront, hourly, started, ended, auto, resource, check = row
     return Entry(rid, session, tool, state, Decimal(upfront), Decimal(hourly), started, ended, bool(auto), resource,
                  check)
@@ -237,7 +237,7 @@ class SQLiteLedger:
                 raise
         return verdict, entry_id
 
-    def _update(self, sql: str, params: tuple) -> int:  # type: ignore[type-arg]
+    def _update(self, sql: str, params: tuple) -> int:
         with self._lock:
             return self._db.execute(sql, params).rowcount
 

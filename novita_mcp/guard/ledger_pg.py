@@ -78,7 +78,7 @@ class PostgresLedger:
 
         def replay_then_work(conn: psycopg.Connection[Any]) -> T:
             for sql, params in pending:
-                conn.execute(sql, params)  # type: ignore[arg-type]
+                conn.execute(sql, params)
             return work(conn)
 
         result = self._db.run(replay_then_work)
@@ -91,7 +91,7 @@ class PostgresLedger:
     def _update(self, sql: str, params: tuple[Any, ...]) -> int:
         """Bookkeeping after a call: written now, or kept in order until the database is back."""
         try:
-            return self._run(lambda conn: conn.execute(sql, params).rowcount)  # type: ignore[arg-type]
+            return self._run(lambda conn: conn.execute(sql, params).rowcount)
         except LedgerUnavailable:
             with self._deferred_lock:
                 self._deferred.append((sql, params))

@@ -114,7 +114,7 @@ def _conninfo(url: str) -> str:
     params.setdefault("tcp_user_timeout", "5000")
     params.setdefault("keepalives_idle", "10")
     params["options"] = f"{_OPTIONS} {params.get('options') or ''}".strip()
-    return make_conninfo(**params)
+    return make_conninfo("", **params)
 
 
 class Database:
@@ -123,7 +123,7 @@ class Database:
     def __init__(self, url: str, *, max_size: int = POOL_MAX) -> None:
         self.where = describe_url(url)
         self._conninfo = _conninfo(url)
-        self._password = conninfo_to_dict(url).get("password") or ""
+        self._password = str(conninfo_to_dict(url).get("password") or "")
         self._max_size = max_size
         self._pool = ConnectionPool(
             self._conninfo, min_size=1, max_size=max_size, open=False, timeout=POOL_TIMEOUT,
@@ -233,7 +233,7 @@ class Database:
             row = conn.execute(f"SELECT coalesce(max(version), 0) FROM {SCHEMA}.schema_version").fetchone()
             current = int(row[0]) if row else 0
             for version in sorted(v for v in MIGRATIONS if v > current):
-                conn.execute(MIGRATIONS[version])  # type: ignore[arg-type]
+                conn.execute(MIGRATIONS[version])
                 conn.execute(f"INSERT INTO {SCHEMA}.schema_version (version) VALUES (%s)", (version,))
                 log.warning("shared ledger schema migrated to version %d", version)
         if current > SCHEMA_VERSION:

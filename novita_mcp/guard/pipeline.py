@@ -230,7 +230,7 @@ def guarded_function(spec: Any, tool_params: list[inspect.Parameter], output: ty
           f"confirm_{tool}")
     consent_param = inspect.Parameter(CONSENT_PARAM, inspect.Parameter.KEYWORD_ONLY,
                                       annotation=Annotated[ElicitationResult[Approval], Resolve(consent)])
-    outcome_model = Outcome[output]  # type: ignore[valid-type]
+    outcome_model = Outcome[output]  # type: ignore[valid-type]  # the output model is known at run time
     ret = Annotated[CallToolResult, outcome_model]
     _sign(guarded, [*tool_params, token_param, ctx_param, plan_param, consent_param], tool, ret)
     return guarded
@@ -275,7 +275,7 @@ def _failed(guard: Any, tool: str, plan: Plan, entry: str | None, run: Any, exc:
         if not isinstance(exc, ToolError | NovitaError):
             log.error("%s: reading after the action failed", tool, exc_info=exc)
         guard.audit.write("outcome", tool, status="done", resource_id=run.resource_id, note="follow-up read failed")
-        structured = Outcome[output].model_validate(  # type: ignore[valid-type]
+        structured = Outcome[output].model_validate(  # type: ignore[valid-type]  # the output model is known at run time
             {"status": "done", "result": None, "confirmation": None, "note": note, "resource_id": run.resource_id}
         ).model_dump(mode="json")
         return CallToolResult(content=[TextContent(type="text", text=note)], structured_content=structured)
@@ -319,7 +319,7 @@ def _confirmation_required(guard: Any, tool: str, planned: Planned, verdict: Ver
                       expires_at=expires)
     text = (f"CONFIRMATION REQUIRED ({verdict.reason}).\n{plan.describe()}\n\n{instructions}\n"
             f"confirmation_token: {ticket.token}")
-    structured = Outcome[output].model_validate(  # type: ignore[valid-type]
+    structured = Outcome[output].model_validate(  # type: ignore[valid-type]  # the output model is known at run time
         {"status": "confirmation_required", "result": None, "confirmation": view}
     ).model_dump(mode="json")
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured)

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from novita_mcp.sandbox.app import SandboxTransport, build_app
@@ -64,7 +66,7 @@ class Sandbox:
     def advance(self, seconds: float) -> None:
         self.state.advance(seconds)
 
-    def domain(self, name: str):  # type: ignore[no-untyped-def]
+    def domain(self, name: str) -> Any:
         return self.state.domains[name]
 
     def __repr__(self) -> str:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import math
 import secrets
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -298,7 +299,7 @@ class DedicatedDomain:
         model = body.get("model")
         if isinstance(model, str) and find_model(model) is not None and not any(
                 e.routing_key == model for e in self.endpoints.values()):
-            return await self.state.domains["llm"].chat(request)  # type: ignore[no-any-return]
+            return await self.state.domains["llm"].chat(request)
         ep = self._by_routing_key(model)
         status = ep.status(self.state.now())
         if status != "ready":
@@ -333,7 +334,7 @@ async def _json(request: Request) -> dict[str, Any]:
 
 
 async def _stream(completion_id: str, created: int, model: str, words: list[str], finish: str,
-                  usage: dict[str, int]):  # type: ignore[no-untyped-def]
+                  usage: dict[str, int]) -> AsyncIterator[str]:
     def chunk(delta: dict[str, Any], reason: str | None, extra: dict[str, Any] | None = None) -> str:
         payload = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model,
                    "choices": [{"index": 0, "delta": delta, "finish_reason": reason}], **(extra or {})}

@@ -75,7 +75,7 @@ class InstancesDomain:
     # --- hooks for other domains --------------------------------------------------------
     @property
     def catalog(self) -> CatalogDomain:
-        return self.state.domains["gpu_catalog"]  # type: ignore[no-any-return]
+        return self.state.domains["gpu_catalog"]
 
     def live(self) -> list[Instance]:
         now = self.state.now()

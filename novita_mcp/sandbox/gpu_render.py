@@ -91,7 +91,7 @@ def metrics_json(inst: Instance, start: int, end: int, interval: int) -> dict[st
 
     def per_gpu(name: str, low: float, high: float) -> dict[str, Any]:
         gpus = inst.units if inst.kind == "gpu" else 0
-        ids = [{"gpuId": str(n), "items": series(f"{name}{n}", low, high)} for n in range(gpus)]
+        ids: list[dict[str, Any]] = [{"gpuId": str(n), "items": series(f"{name}{n}", low, high)} for n in range(gpus)]
         avg = [{"timestamp": str(ts), "value": round(sum(g["items"][i]["value"] for g in ids) / len(ids), 1)}
                for i, ts in enumerate(stamps)] if ids else []
         return {"avg": avg, "gpuIds": ids}

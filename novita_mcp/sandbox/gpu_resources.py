@@ -99,7 +99,7 @@ class ResourcesDomain:
         if instances is None:
             return []
         finder = instances.instances_using_storage if kind == "storage" else instances.instances_using_registry_auth
-        return finder(resource_id)  # type: ignore[no-any-return]
+        return finder(resource_id)
 
     # --- money --------------------------------------------------------------------------
     def settle(self, now: float) -> None:

@@ -251,7 +251,7 @@ class LLMDomain:
         longest = max(count_tokens(p) for p in prompts)
         max_tokens = self._max_tokens(body, model, longest)
         self._funds()
-        choices = []
+        choices: list[dict[str, Any]] = []
         completion_tokens = 0
         for p in prompts:
             for _ in range(int(body.get("n") or 1)):

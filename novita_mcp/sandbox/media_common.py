@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import builtins
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,9 @@ def bad(message: str) -> SandboxError:
 
 class Check:
     """Typed access to one JSON object's fields, refusing what the docs do not allow."""
+
+    # The methods are named after the JSON types they read, which shadows the builtins in the
+    # class body: annotations after them name ``builtins.*``.
 
     def __init__(self, body: Any, where: str = "") -> None:
         if not isinstance(body, dict):
@@ -63,8 +67,9 @@ class Check:
             raise bad(f"{self.where}{name} must be {span} characters long; got {len(value)}")
         return value
 
-    def int(self, name: str, *, required: bool = False, lo: int | None = None, hi: int | None = None,
-            choices: tuple[int, ...] | None = None, default: Any = None) -> Any:
+    def int(self, name: builtins.str, *, required: builtins.bool = False, lo: builtins.int | None = None,
+            hi: builtins.int | None = None, choices: tuple[builtins.int, ...] | None = None,
+            default: Any = None) -> Any:
         value = self._get(name, required)
         if value is _MISSING:
             return default
@@ -78,8 +83,8 @@ class Check:
             raise bad(f"{self.where}{name} must be {span}; got {value}")
         return value
 
-    def num(self, name: str, *, required: bool = False, lo: float | None = None, hi: float | None = None,
-            lo_open: bool = False, default: Any = None) -> Any:
+    def num(self, name: builtins.str, *, required: builtins.bool = False, lo: float | None = None,
+            hi: float | None = None, lo_open: builtins.bool = False, default: Any = None) -> Any:
         value = self._get(name, required)
         if value is _MISSING:
             return default
@@ -92,7 +97,7 @@ class Check:
             raise bad(f"{self.where}{name} must be {' and '.join(parts)}; got {value}")
         return value
 
-    def bool(self, name: str, default: bool = False) -> bool:
+    def bool(self, name: builtins.str, default: builtins.bool = False) -> builtins.bool:
         value = self._get(name, False)
         if value is _MISSING:
             return default
@@ -100,7 +105,8 @@ class Check:
             raise bad(f"{self.where}{name} must be true or false")
         return value
 
-    def list(self, name: str, *, required: bool = False, lo: int = 0, hi: int | None = None) -> list[Any]:
+    def list(self, name: builtins.str, *, required: builtins.bool = False, lo: builtins.int = 0,
+             hi: builtins.int | None = None) -> builtins.list[Any]:
         value = self._get(name, required)
         if value is _MISSING:
             return []
@@ -110,7 +116,7 @@ class Check:
             raise bad(f"{self.where}{name} must hold {lo}-{hi} items; got {len(value)}")
         return value
 
-    def obj(self, name: str, *, required: bool = False) -> Check | None:
+    def obj(self, name: builtins.str, *, required: builtins.bool = False) -> Check | None:
         value = self._get(name, required)
         if value is _MISSING:
             return None

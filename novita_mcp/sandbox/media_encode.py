@@ -32,7 +32,7 @@ def palette(seed: int, n: int = 16) -> list[tuple[int, int, int]]:
         hue = math.radians(base + i * 9)
         light = 0.35 + 0.5 * i / max(1, n - 1)
         out.append(tuple(max(16, min(235, int(255 * (light + 0.25 * math.cos(hue + k * 2.094))))) for k in range(3)))
-    return out  # type: ignore[return-value]
+    return out  # type: ignore[return-value]  # each tuple has 3 items, which mypy cannot count
 
 
 # --- PNG ---------------------------------------------------------------------------------

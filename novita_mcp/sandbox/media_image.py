@@ -171,7 +171,7 @@ def routes(domain: MediaDomain) -> list[Route]:
                              width=image.info.width, height=image.info.height, count=1, seed=domain.pick_seed(None),
                              prompt=None, fmt="png")
 
-    def sync_edit(product: str, *, mask: bool = False, prompt: bool = False):  # type: ignore[no-untyped-def]
+    def sync_edit(product: str, *, mask: bool = False, prompt: bool = False):  # type: ignore[no-untyped-def]  # a route handler factory
         async def handler(request: Request) -> JSONResponse:
             body = await domain.body(request)
             check = Check(body)
@@ -243,7 +243,7 @@ def routes(domain: MediaDomain) -> list[Route]:
         images = domain.image_list(domain.base_url(request), "jpeg", width, height, 1, domain.pick_seed(None))
         return JSONResponse({"image_urls": [i["image_url"] for i in images], "binary_data_base64": []})
 
-    def seedream4(product: str, refs_field: str, max_refs: int):  # type: ignore[no-untyped-def]
+    def seedream4(product: str, refs_field: str, max_refs: int):  # type: ignore[no-untyped-def]  # a route handler factory
         async def handler(request: Request) -> JSONResponse:
             body = await domain.body(request)
             check = Check(body)

@@ -252,7 +252,7 @@ def task_type(path: str) -> str:
 
 
 def routes(domain: MediaDomain) -> list[Route]:
-    def endpoint(path: str):  # type: ignore[no-untyped-def]
+    def endpoint(path: str):  # type: ignore[no-untyped-def]  # a route handler factory
         parse = _PARSERS[path]
 
         async def handler(request: Request) -> JSONResponse:

@@ -20,7 +20,7 @@ def seed_account(state: SandboxState) -> None:
 
     def past(days_ago: float, **kwargs: object) -> None:
         amount = Decimal(str(kwargs.pop("amount_units")))
-        state.charge(None, at=now - days_ago * _DAY, amount_units=amount, **kwargs)  # type: ignore[arg-type]
+        state.charge(None, at=now - days_ago * _DAY, amount_units=amount, **kwargs)  # type: ignore[arg-type]  # kwargs are charge()'s own fields
         state.balance_units += amount  # history: the seeded balance is what is left after it
 
     for day in range(1, 21, 2):

@@ -303,7 +303,7 @@ async def deliver_urls(app: Services, items: list[tuple[str, str, str, int]], *,
     for i, (kind, url, fmt, ttl) in enumerate(items):
         fmt = fmt or url.split("?")[0].rsplit(".", 1)[-1].lower()
         mime = MIME.get(fmt, "application/octet-stream")
-        file = MediaFile(kind=kind, url=url, mime_type=mime, expires_at=iso(now + ttl) if ttl > 0 else None)  # type: ignore[arg-type]
+        file = MediaFile(kind=kind, url=url, mime_type=mime, expires_at=iso(now + ttl) if ttl > 0 else None)
         # The in-process sandbox's URLs resolve only inside this server: keep a local copy and link that.
         in_process = url.startswith(SANDBOX_BASE_URL + "/")
         folder = _target_dir(app, fallback=in_process)
@@ -341,7 +341,7 @@ def deliver_bytes(app: Services, kind: str, fmt: str, data: bytes, *, stem: str)
     folder = _target_dir(app, fallback=True)
     assert folder is not None
     path = _save(folder, f"{stem}-{secrets.token_hex(3)}", fmt, data)
-    file = MediaFile(kind=kind, url=path.resolve().as_uri(), mime_type=MIME.get(fmt, "application/octet-stream"),  # type: ignore[arg-type]
+    file = MediaFile(kind=kind, url=path.resolve().as_uri(), mime_type=MIME.get(fmt, "application/octet-stream"),
                      local_path=str(path))
     return Delivery([file], [_link(file, path.name, len(data))])
 

@@ -35,7 +35,7 @@ def _output_model(spec: ToolSpec) -> type[BaseModel]:
     if typing.get_origin(ret) is not Reply and not (isinstance(ret, type) and issubclass(ret, Reply)):
         raise TypeError(f"tool {spec.name} must be annotated '-> Reply[Model]'")
     (model,) = typing.get_args(ret)
-    return model  # type: ignore[no-any-return]
+    return model
 
 
 def _split_params(spec: ToolSpec) -> tuple[list[inspect.Parameter], str | None, str | None]:
@@ -92,7 +92,7 @@ def tool_object(spec: ToolSpec) -> Tool:
         if ctx_name is not None:
             sig_params.append(inspect.Parameter(ctx_name, inspect.Parameter.KEYWORD_ONLY, annotation=Context))
         ret = Annotated[CallToolResult, output]
-        plain.__signature__ = inspect.Signature(sig_params, return_annotation=ret)  # type: ignore[attr-defined]
+        plain.__signature__ = inspect.Signature(sig_params, return_annotation=ret)  # type: ignore[attr-defined]  # the SDK reads __signature__
         plain.__annotations__ = {**{p.name: p.annotation for p in sig_params}, "return": ret}
         wrapper: Any = plain
     else:

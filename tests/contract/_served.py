@@ -18,6 +18,7 @@ import anyio.to_thread
 import httpx
 
 from novita_mcp.sandbox import ManualClock, Sandbox
+
 from ..served import serve_over_http
 
 __all__ = ["CONTRACT_KEY", "contract_sandbox", "served", "in_thread", "sdk_client"]

@@ -129,9 +129,10 @@ async def test_the_hunyuan_example_makes_a_video_of_the_documented_type(sandbox)
 
 async def test_the_cleanup_example_answers_base64_and_its_type(sandbox) -> None:
     # model-apis-cleanup: {"image_file": <base64>, "mask_file": <base64>} -> {image_file, image_type}
-    from PIL import Image
     import base64
     import io
+
+    from PIL import Image
 
     def b64(colour: tuple[int, int, int]) -> str:
         buffer = io.BytesIO()

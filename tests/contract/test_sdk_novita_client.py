@@ -14,13 +14,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from novita_client import proto
+from PIL import Image
 
 from ._served import contract_sandbox, in_thread, sdk_client
 
 pytestmark = pytest.mark.anyio
-
-from novita_client import proto
-from PIL import Image
 
 CHECKPOINT = "sd_xl_base_1.0.safetensors"
 INPAINTING_CHECKPOINT = "realisticVisionV51_v51VAE-inpainting_94324.safetensors"

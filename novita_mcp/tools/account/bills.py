@@ -8,12 +8,14 @@ from typing import Annotated, Literal
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
+from novita_mcp.client.account import CycleType
 from novita_mcp.toolkit import Context, Effect, Reply, services, tool, usd
 from novita_mcp.tools._common import DAY, MAX_LIMIT, Page, iso, page, parse_day
 
 __all__ = ["get_balance", "list_usage_bills", "list_fixed_term_bills", "list_monthly_bills"]
 
 Cycle = Literal["hour", "day", "week", "month"]
+_CYCLE: dict[Cycle, CycleType] = {"hour": "Hour", "day": "Day", "week": "Week", "month": "Month"}
 UsageCategory = Literal["summary", "gpu", "llm", "serverless", "cloud_storage", "gen_api", "llm_dedicated_endpoint"]
 FixedCategory = Literal["summary", "gpu", "local_storage", "image", "serverless", "cloud_storage"]
 
@@ -92,7 +94,7 @@ async def list_usage_bills(
     app = services(ctx)
     start, end = _window(start_date, end_date, app.guard.clock(), 7)
     raw = await app.client.account.usage_bills(
-        cycle_type=cycle.capitalize(), product_category=category, start_time=start, end_time=end,  # type: ignore[arg-type]
+        cycle_type=_CYCLE[cycle], product_category=category, start_time=start, end_time=end,
         product_name=product_name, owner_id=resource_id,
     )
     lines = [UsageLine(period_start=iso(b.start_time), period_end=iso(b.end_time), product=b.product_name,

@@ -36,10 +36,10 @@ from novita_mcp.toolkit import (
     tool,
     usd,
 )
-from novita_mcp.tools.batch.lines import ENDPOINTS, MAX_LINES, Line, parse_lines, quote_lines
 from novita_mcp.tools._common import Page, page
 from novita_mcp.tools._media_io import load_bytes
 from novita_mcp.tools._polling import MaxWait, wait_until
+from novita_mcp.tools.batch.lines import ENDPOINTS, MAX_LINES, Kind, Line, parse_lines, quote_lines
 
 __all__ = [
     "MAX_BATCH_BYTES",
@@ -55,7 +55,7 @@ MAX_BATCH_BYTES = 5 * 1024 * 1024
 MAX_BATCH_LINES = MAX_LINES
 MAX_RESULT_BYTES = 20 * 1024 * 1024
 SNIPPET_CHARS = 1000
-KIND_OF = {path: kind for kind, path in ENDPOINTS.items()}
+KIND_OF: dict[str, Kind] = {path: kind for kind, path in ENDPOINTS.items()}
 BatchId = Annotated[ids.BatchId, Field(description="The batch id, e.g. from create_batch or list_batches.")]
 
 
@@ -107,13 +107,13 @@ def _lines(data: bytes, endpoint: str) -> list[Line]:
     return parse_lines(data, KIND_OF[endpoint])
 
 
-async def _quote(app: Services, lines: list[Line], kind: str) -> tuple[Decimal, int, int]:
+async def _quote(app: Services, lines: list[Line], kind: Kind) -> tuple[Decimal, int, int]:
     """(USD, prompt tokens, most output tokens) of checked lines; see ``_batch_lines`` for the rules."""
-    quote = await quote_lines(app, lines, kind)  # type: ignore[arg-type]
+    quote = await quote_lines(app, lines, kind)
     return quote.usd, quote.prompt_tokens, quote.output_tokens
 
 
-async def _load(ctx: Context, app: Services, args: dict[str, Any]) -> list[dict[str, Any]]:
+async def _load(ctx: Context, app: Services, args: dict[str, Any]) -> list[Line]:
     endpoint = ENDPOINTS[args.get("endpoint") or "chat"]
     data = await _read_input(ctx, args)
     if data is None:
@@ -123,7 +123,7 @@ async def _load(ctx: Context, app: Services, args: dict[str, Any]) -> list[dict[
 
 
 async def plan_create_batch(app: Services, ctx: Context, jsonl: str = "", path: str | None = None,
-                            input_file_id: str | None = None, endpoint: str = "chat") -> Plan:
+                            input_file_id: str | None = None, endpoint: Kind = "chat") -> Plan:
     """Facts for the body: the checked lines and their quote, so the input is read and priced once."""
     lines = await _load(ctx, app, {"jsonl": jsonl, "path": path, "input_file_id": input_file_id, "endpoint": endpoint})
     amount, prompt, out = await _quote(app, lines, endpoint)
@@ -166,7 +166,7 @@ async def create_batch(
         file_id = (await app.client.llm.batch.upload_file(Path(path).name if path else "batch_input.jsonl",
                                                           content)).id
     try:
-        batch = await app.client.llm.batch.create(file_id, ENDPOINTS[endpoint])  # type: ignore[arg-type]
+        batch = await app.client.llm.batch.create(file_id, ENDPOINTS[endpoint])
     except NovitaError as exc:
         if input_file_id is None:  # the upload worked: hand its id back so nothing is uploaded twice
             exc.message += (f" The input was uploaded as file {file_id}; to retry, call create_batch with "

@@ -23,7 +23,7 @@ The parsing and the pricing are pure functions; only ``quote_lines`` reads the m
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
@@ -31,6 +31,7 @@ from typing import Any, Literal
 from mcp.server.mcpserver.exceptions import ToolError
 
 from novita_mcp.client.llm import LLMModel
+from novita_mcp.client.llm_batch import BatchEndpoint
 from novita_mcp.client.llm_tokens import chat_prompt_tokens, completion_prompts, count_tokens
 from novita_mcp.toolkit import Services
 from novita_mcp.tools.llm.catalogue import resolve_model
@@ -39,7 +40,7 @@ __all__ = ["ENDPOINTS", "MAX_LINES", "MAX_N", "Kind", "Line", "LinePrice", "answ
            "quote_lines"]
 
 Kind = Literal["chat", "completions"]
-ENDPOINTS: dict[str, str] = {"chat": "/v1/chat/completions", "completions": "/v1/completions"}
+ENDPOINTS: dict[Kind, BatchEndpoint] = {"chat": "/v1/chat/completions", "completions": "/v1/completions"}
 MAX_LINES = 5000
 MAX_N = 128  # the API's range for n (and so for best_of)
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
@@ -250,7 +251,7 @@ def _price_line(line: Mapping[str, Any], kind: Kind, model: LLMModel) -> LinePri
                      usd=model.cost_usd(prompt_tokens, output_tokens), max_tokens_given=given is not None)
 
 
-def price_lines(lines: list[dict[str, Any]], kind: Kind, model: LLMModel) -> BatchQuote:
+def price_lines(lines: Sequence[Mapping[str, Any]], kind: Kind, model: LLMModel) -> BatchQuote:
     """Price checked lines (from ``parse_lines``) with ``model``'s catalogue entry."""
     return BatchQuote(model=model, lines=tuple(_price_line(line, kind, model) for line in lines))
 
@@ -264,7 +265,7 @@ def _serves(model: LLMModel, kind: Kind) -> bool:
     return not model.endpoints or any(e.strip("/").removeprefix("v1/") == wanted for e in model.endpoints)
 
 
-async def quote_lines(app: Services, lines: list[dict[str, Any]], kind: Kind) -> BatchQuote:
+async def quote_lines(app: Services, lines: Sequence[Mapping[str, Any]], kind: Kind) -> BatchQuote:
     """The batch's model (one for every line, known to the models list) and the price of every line."""
     first = lines[0]
     name = first["body"]["model"]

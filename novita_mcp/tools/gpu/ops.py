@@ -28,6 +28,7 @@ from novita_mcp.tools.gpu.common import (
     parse_ports,
 )
 from novita_mcp.tools.gpu.plans import (
+    CreateSpec,
     plan_convert,
     plan_create,
     plan_delete,
@@ -39,7 +40,6 @@ from novita_mcp.tools.gpu.plans import (
     plan_stop,
     plan_upgrade,
 )
-from novita_mcp.tools.gpu.plans import CreateSpec
 
 __all__ = [
     "convert_instance_to_monthly",

@@ -13,13 +13,13 @@ from novita_mcp.client.gpu_models import Instance
 from novita_mcp.pricing.gpu import network_storage_usd_per_month
 from novita_mcp.toolkit import Context, Effect, Reply, Services, services, tool, usd
 from novita_mcp.tools._common import DAY, iso
+from novita_mcp.tools._polling import wait_until
 from novita_mcp.tools.gpu.common import (
     ACTIVE_STATUSES,
     BILLED_STATUSES,
     InstanceId,
     instance_hourly_usd,
 )
-from novita_mcp.tools._polling import wait_until
 
 __all__ = ["get_spend_now", "wait_for_instance"]
 

@@ -155,7 +155,7 @@ def _messages(args: dict[str, Any]) -> list[dict[str, str]]:
     if prompt is not None:
         out.append({"role": "user", "content": prompt})
     else:
-        out += [{"role": m["role"], "content": m["content"]} for m in messages]
+        out += [{"role": m["role"], "content": m["content"]} for m in messages or []]
     if out[-1]["role"] == "assistant":
         raise ToolError("The last message must be from the user (or a system prompt), not the assistant.")
     return out

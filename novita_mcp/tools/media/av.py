@@ -117,7 +117,7 @@ def _video_quote(args: dict[str, Any]) -> tuple[str, float, Decimal, str]:
         raise ToolError(f"{model} takes no negative_prompt; it works with {', '.join(sorted(_NEGATIVE))}.")
     if model == "minimax-hailuo-02" and resolution == "1080p" and duration != 6:
         raise ToolError("minimax-hailuo-02 makes 1080p only for 6-second videos.")
-    seconds = float(duration) if spec.durations else float(spec.seconds or 0)
+    seconds = float(duration or 0) if spec.durations else float(spec.seconds or 0)
     key = spec.product(args)
     return key, seconds, price_usd(key, seconds=seconds), basis(key, seconds=seconds)
 

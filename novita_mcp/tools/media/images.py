@@ -260,7 +260,8 @@ async def plan_edit_image(app: Services, operation: str, image: str, mask: str |
 def _sd_size(width: int, height: int) -> tuple[int, int]:
     """The input's size for SD img2img: at most 2048 a side (aspect kept), multiples of 8, at least 128."""
     k = min(1.0, 2048 / max(width, height))
-    return tuple(max(128, min(2048, int(v * k) // 8 * 8)) for v in (width, height))  # type: ignore[return-value]
+    w, h = (max(128, min(2048, int(v * k) // 8 * 8)) for v in (width, height))
+    return w, h
 
 
 ImageArg = Annotated[str, Field(min_length=1, max_length=40_000_000, description=(

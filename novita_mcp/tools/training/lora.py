@@ -56,14 +56,14 @@ Kind = Annotated[Literal["style", "subject"], Field(description=(
     "style: learn a visual style; subject: learn one person/object, named by instance_prompt."))]
 TaskId = Annotated[ids.TrainingTaskId, Field(description="Training task id from start_training.")]
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
-_SIGNATURES = {"png": b"\x89PNG\r\n\x1a\n", "jpeg": b"\xff\xd8\xff", "webp": b"RIFF"}
+_SIGNATURES: dict[ImageFormat, bytes] = {"png": b"\x89PNG\r\n\x1a\n", "jpeg": b"\xff\xd8\xff", "webp": b"RIFF"}
 _TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 
 
 def _kind_of(data: bytes, source: str) -> ImageFormat:
     for ext, magic in _SIGNATURES.items():
         if data.startswith(magic) and (ext != "webp" or data[8:12] == b"WEBP"):
-            return ext  # type: ignore[return-value]
+            return ext
     raise ToolError(f"{source} is not a PNG, JPEG or WebP image (the formats training accepts). Nothing was uploaded.")
 
 
