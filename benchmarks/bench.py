@@ -85,6 +85,7 @@ async def bench_cold_start(runs: int) -> None:
 
 
 async def bench_round_trip(calls: int) -> None:
+    from novita_mcp.hooks import Hooks
     from novita_mcp.sandbox import Sandbox
     from novita_mcp.server import build_server
     from novita_mcp.settings import Settings
@@ -92,7 +93,7 @@ async def bench_round_trip(calls: int) -> None:
     sandbox = Sandbox()
     state = tempfile.mkdtemp()
     settings = Settings(api_key=sandbox.api_key, base_url=sandbox.base_url, state_dir=Path(state))
-    server = build_server(settings, sandbox.transport(), clock=sandbox.clock.now)
+    server = build_server(settings, sandbox.transport(), hooks=Hooks(clock=sandbox.clock.now))
     tool_times, direct_times = [], []
     async with Client(server) as client:
         for _ in range(20):

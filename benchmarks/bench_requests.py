@@ -23,6 +23,7 @@ from typing import Any
 import anyio
 from mcp import Client
 
+from novita_mcp.hooks import Hooks
 from novita_mcp.sandbox import ManualClock, Sandbox
 from novita_mcp.sandbox.media_encode import image as encode_image
 from novita_mcp.server import build_server
@@ -60,8 +61,8 @@ async def main() -> int:
     media.write_bytes(encode_image("png", 256, 256, 1))
     rows: list[tuple[str, int, int, str]] = []
     setup_server = build_server(_settings(sandbox, state + "/setup", "none"), sandbox.transport(),
-                                clock=sandbox.clock.now)
-    server = build_server(_settings(sandbox, state + "/bench", "token"), sandbox.transport(), clock=sandbox.clock.now)
+                                hooks=Hooks(clock=sandbox.clock.now))
+    server = build_server(_settings(sandbox, state + "/bench", "token"), sandbox.transport(), hooks=Hooks(clock=sandbox.clock.now))
     async with Client(setup_server) as setup, Client(server) as client:
         async def made(tool: str, args: dict[str, Any], pick: Callable[[dict[str, Any]], Any]) -> Any:
             result = await setup.call_tool(tool, args)

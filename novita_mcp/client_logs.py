@@ -20,12 +20,14 @@ import asyncio
 import logging
 import warnings
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from mcp import types
 from mcp.shared.exceptions import MCPDeprecationWarning
 
-__all__ = ["install", "RELAY", "ClientLogRelay", "CallOutcomes", "SESSION_KEY"]
+__all__ = ["install", "ClientLogRelay", "CallOutcomes", "SESSION_KEY"]
 
 # MCP's syslog-style levels and the Python levels they correspond to.
 MCP_LEVELS: dict[str, int] = {
@@ -79,8 +81,20 @@ class ClientLogRelay(logging.Handler):
             logger.setLevel(threshold)  # let the records be created; stderr filters on its own handler
 
     def clear(self) -> None:
-        """Forget every subscriber (a process that serves one client per run never needs this)."""
+        """Forget every subscriber."""
         self._sessions.clear()
+
+    @contextmanager
+    def listening(self) -> Iterator[None]:
+        """Relay ``novita_mcp`` records while the block runs (a server's lifespan), then forget
+        its subscribers: each server has its own relay, so no state outlives the server."""
+        logger = logging.getLogger(ROOT)
+        logger.addHandler(self)
+        try:
+            yield
+        finally:
+            logger.removeHandler(self)
+            self.clear()
 
     def emit(self, record: logging.LogRecord) -> None:
         if not self._sessions:
@@ -102,9 +116,6 @@ class ClientLogRelay(logging.Handler):
             await session.send_log_message(level=level, data=message, logger=logger)
         except Exception:  # noqa: BLE001 - a gone client must not break logging (and logging it would recurse)
             self._sessions.pop(key, None)
-
-
-RELAY = ClientLogRelay()
 
 
 def _error_text(result: Any) -> str | None:
@@ -140,18 +151,16 @@ class CallOutcomes:
         return result
 
 
-def install(server: Any) -> None:
-    """Declare the logging capability on ``server`` and relay ``novita_mcp`` records to subscribers."""
+def install(server: Any, relay: ClientLogRelay) -> None:
+    """Declare the logging capability on ``server``; ``logging/setLevel`` subscribes the caller to
+    ``relay`` (which the server's lifespan attaches: ``ClientLogRelay.listening``)."""
     # Serving 2025-11-25 clients this way is deliberate; the SDK warns on every send that the
     # 2026-07-28 revision retired it.
     warnings.filterwarnings("ignore", message="The logging capability is deprecated", category=MCPDeprecationWarning)
-    logger = logging.getLogger(ROOT)
-    if RELAY not in logger.handlers:
-        logger.addHandler(RELAY)
     server.middleware.append(CallOutcomes())
 
     async def set_level(ctx: Any, params: types.SetLevelRequestParams) -> types.EmptyResult:
-        RELAY.subscribe(ctx.session, params.level)
+        relay.subscribe(ctx.session, params.level)
         return types.EmptyResult()
 
     # MCPServer has no hook for this deprecated method; its low-level server does.

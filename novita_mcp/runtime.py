@@ -44,13 +44,13 @@ def check_settings(settings: Settings) -> None:
 
 def prepare(settings: Settings) -> tuple[Any, Settings]:
     """The server for these settings: against the in-process sandbox, or against Novita with a key."""
+    from novita_mcp.hooks import Hooks
     from novita_mcp.server import build_server
 
     check_settings(settings)
     if settings.sandbox:
         sandbox, settings = in_process_sandbox(settings)
-        return build_server(settings, sandbox.transport(), clock=sandbox.clock.now,
-                            extras={"sandbox": sandbox}), settings
+        return build_server(settings, sandbox.transport(), hooks=Hooks(clock=sandbox.clock.now)), settings
     if settings.api_key is None or not settings.api_key.get_secret_value().strip():
         raise CLIError("NOVITA_API_KEY is not set. Set it to your Novita API key, or run "
                        "'novita-mcp --sandbox' to try the server without one.")

@@ -7,8 +7,7 @@ the registry from them (a toolset's tool modules are imported only when it is se
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -16,6 +15,7 @@ import httpx
 from mcp.server.mcpserver import MCPServer
 
 from novita_mcp import __version__
+from novita_mcp.hooks import Hooks
 from novita_mcp.settings import Settings
 from novita_mcp.tools.registry import TOOLSETS, select_toolsets
 
@@ -53,17 +53,18 @@ def build_server(
     settings: Settings,
     transport: httpx.AsyncBaseTransport | None = None,
     *,
-    clock: Callable[[], float] | None = None,
-    extras: dict[str, Any] | None = None,
-    retry: Any = None,
+    hooks: Hooks | None = None,
 ) -> MCPServer:
     """Assemble the server. ``transport`` replaces the network (the sandbox, or a test seam);
-    ``clock`` is the server's notion of now (tokens, budgets, bill windows); ``retry`` a
-    ``RetryPolicy`` (tests inject one that does not sleep)."""
+    ``hooks`` are the seams tests replace: the clock (tokens, budgets, bill windows, waits),
+    the pause between polls, the retry policy, DNS."""
+    from novita_mcp.client_logs import ClientLogRelay
     from novita_mcp.tools._register import tool_object
 
     selected = select_toolsets(settings.toolsets)
-    now = clock or time.time
+    seams = hooks or Hooks()
+    # This server's client-log subscribers; the relay listens only while the server runs.
+    relay = ClientLogRelay()
 
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[Any]:
@@ -71,10 +72,11 @@ def build_server(
         from novita_mcp.guard import build_guard
         from novita_mcp.toolkit import Services
 
-        client = NovitaClient.from_settings(settings, transport=transport, retry=retry)
-        guard = build_guard(settings, client, clock=now)
+        client = NovitaClient.from_settings(settings, transport=transport, retry=seams.retry)
+        guard = build_guard(settings, client, clock=seams.clock)
         try:
-            yield Services(settings=settings, client=client, guard=guard, extras=dict(extras or {}))
+            with relay.listening():
+                yield Services(settings=settings, client=client, guard=guard, hooks=seams)
         finally:
             await client.aclose()
             guard.ledger.close()
@@ -91,6 +93,6 @@ def build_server(
     from novita_mcp.client_logs import install as install_client_logs
     from novita_mcp.guard.redact import install_log_redaction
 
-    install_client_logs(server)
+    install_client_logs(server, relay)
     install_log_redaction(s.get_secret_value() for s in (settings.api_key, settings.token_secret) if s is not None)
     return server

@@ -34,9 +34,11 @@ from mcp.types import CallToolResult, ContentBlock, TextContent, ToolAnnotations
 from pydantic import BaseModel
 
 from novita_mcp.guard.plan import Effect, Plan, Quote, shown, shown_id, usd
+from novita_mcp.hooks import Hooks
 
 if TYPE_CHECKING:
     from novita_mcp.client import NovitaClient
+    from novita_mcp.client.llm import LLMModel
     from novita_mcp.guard.guard import Guard
     from novita_mcp.settings import Settings
 
@@ -88,12 +90,17 @@ class Reply(Generic[M]):
 
 @dataclass
 class Services:
-    """What a tool can reach; one per server lifespan."""
+    """What a tool can reach; one per server lifespan.
+
+    ``hooks`` are the server's seams (clock, pauses, poll interval, DNS); ``llm_models`` is the
+    models list with the time it was read, cached for this lifespan (``tools/llm/catalogue.py``).
+    """
 
     settings: Settings
     client: NovitaClient
     guard: Guard
-    extras: dict[str, Any] = field(default_factory=dict)
+    hooks: Hooks = field(default_factory=Hooks)
+    llm_models: tuple[float, list[LLMModel]] | None = None
 
 
 def services(ctx: Context) -> Services:

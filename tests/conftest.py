@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from mcp import Client
 from mcp.types import ElicitResult
 
 from novita_mcp.client import RetryPolicy
+from novita_mcp.hooks import Hooks
 from novita_mcp.sandbox import ManualClock, Sandbox
 from novita_mcp.server import build_server
 from novita_mcp.settings import Settings
@@ -72,19 +74,18 @@ def make_settings(sandbox: Sandbox, state_dir: Path) -> Callable[..., Settings]:
 
 @pytest.fixture
 def make_server(sandbox: Sandbox, make_settings: Callable[..., Settings], sleeps: SleepRecorder) -> Callable[..., Any]:
-    """``make_server(extras=None, **settings)``: a server on the sandbox whose waits are virtual.
+    """``make_server(hooks=None, **settings)``: a server on the sandbox whose waits are virtual.
 
     A tool that waits between polls advances the sandbox clock by the interval instead of
-    sleeping (``extras`` can change the interval or the pause).
+    sleeping; ``hooks`` replaces fields of the server's ``Hooks`` (``{"poll_interval": 2.0}``).
     """
 
     async def advance(seconds: float) -> None:
         sandbox.advance(seconds)
 
-    def make(*, extras: dict[str, Any] | None = None, **overrides: Any) -> Any:
-        return build_server(make_settings(**overrides), sandbox.transport(), clock=sandbox.clock.now,
-                            extras={"sandbox": sandbox, "poll_sleep": advance, **(extras or {})},
-                            retry=RetryPolicy(3, sleep=sleeps))
+    def make(*, hooks: dict[str, Any] | None = None, **overrides: Any) -> Any:
+        seams = Hooks(clock=sandbox.clock.now, sleep=advance, retry=RetryPolicy(3, sleep=sleeps))
+        return build_server(make_settings(**overrides), sandbox.transport(), hooks=replace(seams, **(hooks or {})))
 
     return make
 
@@ -107,15 +108,6 @@ async def connect(server: Any, *, mode: str = "auto", elicit: Any = None) -> Asy
     """An MCP client session against ``server`` (in-memory); ``elicit`` declares elicitation support."""
     async with Client(server, mode=mode, elicitation_callback=elicit) as client:  # type: ignore[arg-type]
         yield client
-
-
-@pytest.fixture(autouse=True)
-def _no_log_subscribers_from_other_tests():
-    """Log subscriptions are per process; one test's closed connection must not linger into the next."""
-    from novita_mcp.client_logs import RELAY
-
-    yield
-    RELAY.clear()
 
 
 def pytest_configure(config) -> None:

@@ -12,12 +12,14 @@ from __future__ import annotations
 import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 import anyio
 import uvicorn
 
 from novita_mcp.client import RetryPolicy
+from novita_mcp.hooks import Hooks
 from novita_mcp.sandbox import Sandbox
 from novita_mcp.server import build_server
 from novita_mcp.settings import Settings
@@ -63,7 +65,7 @@ async def serve_mcp_over_http(server: Any) -> AsyncIterator[str]:
 
 
 def http_server(sandbox: Sandbox, base_url: str, make_settings: Callable[..., Settings], *,
-                extras: dict[str, Any] | None = None, **overrides: Any) -> Any:
+                hooks: dict[str, Any] | None = None, **overrides: Any) -> Any:
     """A novita-mcp server whose Novita client reaches the served sandbox over a real socket.
 
     Waits between polls advance the sandbox clock instead of sleeping; retries do not sleep.
@@ -76,5 +78,5 @@ def http_server(sandbox: Sandbox, base_url: str, make_settings: Callable[..., Se
         await anyio.sleep(0)
 
     settings = make_settings(base_url=base_url, dedicated_base_url=base_url, **overrides)
-    return build_server(settings, clock=sandbox.clock.now, extras={"poll_sleep": advance, **(extras or {})},
-                        retry=RetryPolicy(3, sleep=no_sleep))
+    seams = Hooks(clock=sandbox.clock.now, sleep=advance, retry=RetryPolicy(3, sleep=no_sleep))
+    return build_server(settings, hooks=replace(seams, **(hooks or {})))

@@ -87,3 +87,27 @@ async def test_a_call_s_log_goes_to_its_own_session_only(make_server, sandbox) -
         await other.call_tool("get_balance", {})
     assert any("create_instance" in text for _, text in mine)
     assert theirs == []
+
+
+async def test_each_server_has_its_own_relay_and_it_leaves_with_the_server(make_server, sandbox) -> None:
+    """No process-global relay: a server's subscribers live and die with that server."""
+    import logging
+
+    from novita_mcp.client_logs import ClientLogRelay
+
+    def relays() -> list[logging.Handler]:
+        return [h for h in logging.getLogger("novita_mcp").handlers if isinstance(h, ClientLogRelay)]
+
+    before = relays()
+    first, on_first = _collector()
+    second, on_second = _collector()
+    sandbox.faults.add(FaultRule("unavailable", path="/openapi/v1/billing/balance", times=1, retry_after=None))
+    async with Client(make_server(), mode="legacy", logging_callback=on_first) as one, \
+            Client(make_server(), mode="legacy", logging_callback=on_second) as other:
+        assert len(relays()) == len(before) + 2
+        await one.set_logging_level("info")
+        await other.call_tool("get_balance", {})  # the retry is logged; only `one` subscribed
+        await one.call_tool("get_task", {"task_id": "nope-not-a-task"})  # an error for `one`
+    assert relays() == before
+    assert second == []
+    assert any("get_task" in text for _, text in first), first

@@ -3,7 +3,7 @@
 The sandbox runs on a loopback port with latency and fault injection (``tests/served.py``), the
 server under test reaches it over real sockets, and the sandbox's request log is the ground truth.
 Refused URLs never reach any other address: private and loopback targets are refused before a
-connection, and "a name resolving to 127.0.0.1" is a resolver injected through ``extras``.
+connection, and "a name resolving to 127.0.0.1" is a resolver injected through the server's ``hooks``.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ async def fake_resolve(host: str, port: int) -> list[str]:
 
 
 def server_for(sandbox, base_url, make_settings, **overrides: Any) -> Any:
-    return http_server(sandbox, base_url, make_settings, extras={"resolve": fake_resolve, "poll_interval": 2.0},
+    return http_server(sandbox, base_url, make_settings, hooks={"resolve": fake_resolve, "poll_interval": 2.0},
                        **overrides)
 
 

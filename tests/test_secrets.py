@@ -45,10 +45,11 @@ async def test_no_tool_result_error_or_log_line_contains_the_key(make_server, sa
 
 
 async def test_an_authentication_failure_does_not_echo_the_key(sandbox, make_settings, sleeps) -> None:
+    from novita_mcp.hooks import Hooks
     from novita_mcp.server import build_server
 
     settings = make_settings(api_key=TEST_KEY + "_wrong")
-    server = build_server(settings, sandbox.transport(), clock=sandbox.clock.now)
+    server = build_server(settings, sandbox.transport(), hooks=Hooks(clock=sandbox.clock.now))
     async with connect(server, elicit=elicitation("accept")) as client:
         result = await client.call_tool("get_balance", {})
     assert result.is_error and "UNAUTHORIZED" in result.content[0].text

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from novita_mcp.client import RetryPolicy
+from novita_mcp.hooks import Hooks
 from novita_mcp.server import build_server
 
 from .conftest import connect, elicitation
@@ -54,9 +55,8 @@ def _advancing_server(make_settings, sandbox, **settings):
     async def sleep(seconds: float) -> None:
         sandbox.advance(seconds)
 
-    return build_server(make_settings(**settings), sandbox.transport(), clock=sandbox.clock.now,
-                        extras={"sandbox": sandbox, "poll_interval": 5, "poll_sleep": sleep},
-                        retry=RetryPolicy(0))
+    return build_server(make_settings(**settings), sandbox.transport(),
+                        hooks=Hooks(clock=sandbox.clock.now, poll_interval=5, sleep=sleep, retry=RetryPolicy(0)))
 
 
 async def test_the_ops_story_runs_end_to_end_with_confirmation_progress_and_cleanup(make_settings, sandbox) -> None:

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture
 def media_server(make_server):
     """Servers whose waits advance the sandbox clock every 2.0 s instead of sleeping."""
-    return functools.partial(make_server, extras={"poll_interval": 2.0})
+    return functools.partial(make_server, hooks={"poll_interval": 2.0})
 
 
 def spent(sandbox, since: int) -> Decimal:

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture
 def frozen_server(make_server):
     """Servers whose waits poll back to back."""
-    return functools.partial(make_server, extras={"poll_interval": 0.0})
+    return functools.partial(make_server, hooks={"poll_interval": 0.0})
 
 
 async def _submit(sandbox, path: str, body: dict) -> str:

@@ -12,8 +12,8 @@
   foreign hosts). Base64 answers (synchronous edits) are written to a file, never inlined,
   as are outputs of the in-process sandbox, whose URLs only resolve inside the server
   (both into the output dir, else ``<state dir>/media``).
-* Waiting is bounded, reports progress, and sleeps through ``extras["sleep"]`` with
-  ``extras["poll_interval"]`` so tests can drive it from the sandbox clock.
+* Waiting is bounded, reports progress, and pauses through the server's hooks
+  (``hooks.sleep``, ``hooks.poll_interval``) so tests can drive it from the sandbox clock.
 """
 
 from __future__ import annotations
@@ -123,9 +123,9 @@ def is_remote(ctx: Context) -> bool:
 def url_policy(app: Services) -> URLPolicy:
     """The policy for URLs named by arguments: Novita's own origins trusted, every other host checked.
 
-    ``extras["resolve"]`` replaces DNS in tests (an async ``(host, port) -> [addresses]``).
+    ``hooks.resolve`` replaces DNS in tests (an async ``(host, port) -> [addresses]``).
     """
-    return URLPolicy(trusted=app.client.http.trusted_origins, resolve=app.extras.get("resolve"))
+    return URLPolicy(trusted=app.client.http.trusted_origins, resolve=app.hooks.resolve)
 
 
 async def checked_url(app: Services, value: str, name: str) -> str:

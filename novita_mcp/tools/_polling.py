@@ -6,9 +6,9 @@ further), or after ``1 + max_wait // interval`` polls (``POLL_SECONDS`` standing
 zero interval) - the last bound keeps a wait finite even when a test clock stands still. It reports progress after every poll and
 returns ``finished=False`` so the tool can say "still <status> - call again".
 
-Tests replace the pause through the server's extras: ``poll_sleep`` (an async callable,
-e.g. one that advances the sandbox clock by the interval) and/or ``poll_interval``
-(seconds between polls; 0 polls back to back).
+Tests replace the pause through the server's hooks (``novita_mcp.hooks.Hooks``): ``sleep``
+(e.g. one that advances the sandbox clock by the interval) and/or ``poll_interval`` (seconds
+between polls; 0 polls back to back); the clock is ``hooks.clock``.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from typing import Annotated, Any, TypeVar
 import anyio
 from pydantic import Field
 
+from novita_mcp.hooks import POLL_SECONDS
 from novita_mcp.toolkit import Context, services
 
 __all__ = ["MaxWait", "POLL_SECONDS", "wait_until", "preview"]
 
 T = TypeVar("T")
-POLL_SECONDS = 3.0
 
 MaxWait = Annotated[int, Field(ge=0, le=50, description=(
     "Longest time to wait in seconds (0 = just look once). If it is not done by then, the result says so; "
@@ -42,9 +42,9 @@ async def wait_until(ctx: Context, *, fetch: Callable[[], Awaitable[T]], done: C
     time waited out of ``max_wait``.
     """
     app = services(ctx)
-    interval = float(app.extras.get("poll_interval", POLL_SECONDS))
-    custom: Callable[[float], Awaitable[Any]] | None = app.extras.get("poll_sleep")
-    clock = app.guard.clock
+    interval = app.hooks.poll_interval
+    pause = app.hooks.sleep or anyio.sleep
+    clock = app.hooks.clock
     start_clock, start_wall = clock(), time.monotonic()
     polls = 1 + int(max_wait // (interval if interval > 0 else POLL_SECONDS))
     item = await fetch()
@@ -57,10 +57,7 @@ async def wait_until(ctx: Context, *, fetch: Callable[[], Awaitable[T]], done: C
             await ctx.report_progress(max_wait if finished else min(waited, max_wait), max_wait or 1, describe(item))
         if finished or attempt == polls or waited + interval > max_wait:
             return item, finished
-        if custom is not None:
-            await custom(interval)
-        else:
-            await anyio.sleep(interval)
+        await pause(interval)
         item = await fetch()
     return item, done(item)
 

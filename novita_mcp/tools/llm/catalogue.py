@@ -15,7 +15,6 @@ __all__ = ["catalogue", "resolve_model", "per_m", "CATALOGUE_TTL_SECONDS"]
 
 T = TypeVar("T")
 CATALOGUE_TTL_SECONDS = 600.0
-_CACHE_KEY = "llm_models"
 
 
 async def catalogue(app: Services) -> list[LLMModel]:
@@ -23,12 +22,12 @@ async def catalogue(app: Services) -> list[LLMModel]:
 
     Quotes come from these prices, i.e. from Novita's own data, never from arguments.
     """
-    now = app.guard.clock()
-    cached: tuple[float, list[LLMModel]] | None = app.extras.get(_CACHE_KEY)
+    now = app.hooks.clock()
+    cached = app.llm_models
     if cached is not None and now - cached[0] < CATALOGUE_TTL_SECONDS:
         return cached[1]
     models = await app.client.llm.models()
-    app.extras[_CACHE_KEY] = (now, models)
+    app.llm_models = (now, models)
     return models
 
 
