@@ -165,7 +165,7 @@ async def test_lists_and_gets_show_workers_and_scaling(server, sandbox) -> None:
         sandbox.advance(60)
         listed = await client.call_tool("list_serverless_endpoints", {})
         got = await client.call_tool("get_serverless_endpoint", {"endpoint_id": endpoint_id})
-    assert listed.structured_content["total"] == 1
+    assert listed.structured_content["page"]["total"] == 1
     view = got.structured_content
     assert (view["state"], view["workers_running"], view["scaling"], view["scaling_value"]) == ("serving", 1, "queue", 60)
 

@@ -48,12 +48,11 @@ from novita_mcp.tools._polling import wait_until
 from novita_mcp.urlpolicy import PathPolicy, URLPolicy
 
 __all__ = ["Source", "describe_input", "image_source", "audio_source", "MediaFile", "Delivery", "deliver_urls",
-           "deliver_bytes", "wait_for", "ttl_of", "PREVIEW_MAX_BYTES", "MAX_WAIT", "DOWNLOAD_MAX_BYTES",
+           "deliver_bytes", "wait_for", "ttl_of", "PREVIEW_MAX_BYTES", "DOWNLOAD_MAX_BYTES",
            "is_remote", "url_policy", "load_bytes", "checked_url"]
 
 log = logging.getLogger("novita_mcp.tools.media")
 
-MAX_WAIT = 50  # seconds; below the ~60 s at which clients give up on a call
 PREVIEW_MAX_BYTES = 4096
 DOWNLOAD_MAX_BYTES = 512 * 1024 * 1024
 # A whole download, inside one tool call that clients give up on after ~60 s.
@@ -133,7 +132,7 @@ async def checked_url(app: Services, value: str, name: str) -> str:
     try:
         await url_policy(app).check(value)
     except URLRefusedError as exc:
-        raise ToolError(f"{name}: {exc.message} Nothing was sent to Novita.") from None
+        raise ToolError(f"{name}: {exc.message} Nothing was sent.") from None
     return value
 
 
@@ -164,7 +163,7 @@ def _read_file(path: Path, name: str, max_bytes: int) -> bytes:
     size = path.stat().st_size
     if size > max_bytes:
         raise ToolError(f"{name}: {path.name} is {_mb(size)}; this operation accepts at most {_mb(max_bytes)}. "
-                        "Nothing was sent to Novita.")
+                        "Nothing was sent.")
     return path.read_bytes()
 
 
@@ -173,10 +172,10 @@ async def _fetch(app: Services, value: str, name: str, max_bytes: int) -> bytes:
         data, _ = await app.client.http.get_bytes(value, max_bytes=max_bytes, policy=url_policy(app),
                                                   deadline=DOWNLOAD_DEADLINE)
     except URLRefusedError as exc:
-        raise ToolError(f"{name}: {exc.message} Nothing was sent to Novita.") from None
+        raise ToolError(f"{name}: {exc.message} Nothing was sent.") from None
     except NovitaError as exc:
         raise ToolError(f"{name}: could not download it ({exc.message}) Next step: {exc.next_step} "
-                        "Nothing was sent to Novita.") from None
+                        "Nothing was sent.") from None
     return data
 
 
@@ -231,14 +230,14 @@ async def image_source(ctx: Context, value: str, name: str, limits: ImageLimits,
     info = sniff(data)
     if info.kind != "image" or info.format not in limits.formats:
         raise ToolError(f"{name} is {info.format or 'not a recognised image'}; accepted formats: "
-                        f"{', '.join(limits.formats)}. Nothing was sent to Novita.")
+                        f"{', '.join(limits.formats)}. Nothing was sent.")
     if info.pixels > limits.max_pixels or (limits.max_side and max(info.width, info.height) > limits.max_side):
         side = f" and at most {limits.max_side} px a side" if limits.max_side else ""
         raise ToolError(f"{name} is {info.width}x{info.height}; at most {limits.max_pixels // 1_000_000} MP{side} "
-                        "is accepted. Nothing was sent to Novita.")
+                        "is accepted. Nothing was sent.")
     if min(info.width, info.height) < limits.min_side:
         raise ToolError(f"{name} is {info.width}x{info.height}; each side must be at least {limits.min_side} px. "
-                        "Nothing was sent to Novita.")
+                        "Nothing was sent.")
     return Source(None, data, info)
 
 
@@ -249,7 +248,7 @@ async def audio_source(ctx: Context, value: str, name: str, limits: AudioLimits)
     info = sniff(data)
     if info.kind != "audio" or info.format not in limits.formats:
         raise ToolError(f"{name} is {info.format or 'not a recognised audio file'}; accepted formats: "
-                        f"{', '.join(limits.formats)}. Nothing was sent to Novita.")
+                        f"{', '.join(limits.formats)}. Nothing was sent.")
     return Source(None, data, info)
 
 

@@ -16,21 +16,17 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 import anyio
-from pydantic import Field
 
 from novita_mcp.hooks import POLL_SECONDS
 from novita_mcp.toolkit import Context, services
 
-__all__ = ["MaxWait", "POLL_SECONDS", "wait_until", "preview"]
+__all__ = ["POLL_SECONDS", "wait_until", "preview"]
 
 T = TypeVar("T")
 
-MaxWait = Annotated[int, Field(ge=0, le=50, description=(
-    "Longest time to wait in seconds (0 = just look once). If it is not done by then, the result says so; "
-    "call again to keep waiting."))]
 
 
 async def wait_until(ctx: Context, *, fetch: Callable[[], Awaitable[T]], done: Callable[[T], bool],

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from novita_mcp.client.account import CycleType
 from novita_mcp.toolkit import Context, Effect, Reply, services, tool, usd
-from novita_mcp.tools._common import DAY, MAX_LIMIT, Page, iso, page, parse_day
+from novita_mcp.tools._common import DAY, Limit, Offset, Page, iso, page, parse_day
 
 __all__ = ["get_balance", "list_usage_bills", "list_fixed_term_bills", "list_monthly_bills"]
 
@@ -19,8 +19,6 @@ _CYCLE: dict[Cycle, CycleType] = {"hour": "Hour", "day": "Day", "week": "Week", 
 UsageCategory = Literal["summary", "gpu", "llm", "serverless", "cloud_storage", "gen_api", "llm_dedicated_endpoint"]
 FixedCategory = Literal["summary", "gpu", "local_storage", "image", "serverless", "cloud_storage"]
 
-Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Most items to return (1-100).")]
-Offset = Annotated[int, Field(ge=0, le=100_000, description="Items to skip, from a previous page's next_offset.")]
 DateArg = Annotated[str | None, Field(description="UTC date YYYY-MM-DD.", pattern=r"^\d{4}-\d{2}-\d{2}$")]
 
 

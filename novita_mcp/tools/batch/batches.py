@@ -36,9 +36,9 @@ from novita_mcp.toolkit import (
     tool,
     usd,
 )
-from novita_mcp.tools._common import Page, page
+from novita_mcp.tools._common import MaxWait, Page, page
 from novita_mcp.tools._media_io import load_bytes
-from novita_mcp.tools._polling import MaxWait, wait_until
+from novita_mcp.tools._polling import wait_until
 from novita_mcp.tools.batch.lines import ENDPOINTS, MAX_LINES, Kind, Line, parse_lines, quote_lines
 
 __all__ = [

@@ -37,7 +37,8 @@ from novita_mcp.toolkit import (
     tool,
     usd,
 )
-from novita_mcp.tools._polling import MaxWait, wait_until
+from novita_mcp.tools._common import Deleted, MaxWait
+from novita_mcp.tools._polling import wait_until
 
 __all__ = [
     "list_dedicated_templates",
@@ -174,7 +175,7 @@ async def plan_create(app: Services, name: str, model_name: str, gpu_type: str, 
                       region: str | None = None) -> Plan:
     model, count, lo, hi = model_name, gpu_count, min_replicas, max_replicas
     if hi < lo:
-        raise ToolError(f"max_replicas ({hi}) must be at least min_replicas ({lo}). Nothing was created.")
+        raise ToolError(f"max_replicas ({hi}) must be at least min_replicas ({lo}). Nothing was sent.")
     templates = await app.client.dedicated.templates()
     if not any(t.model_name == model and t.flavor_name == flavor and t.gpu_type == gpu_type and t.gpu_count == count
                for t in templates):
@@ -226,15 +227,15 @@ async def create_dedicated_endpoint(
 async def plan_scale(app: Services, endpoint_id: str, min_replicas: int | None = None,
                      max_replicas: int | None = None) -> Plan:
     if min_replicas is None and max_replicas is None:
-        raise ToolError("Nothing to change: give min_replicas and/or max_replicas.")
+        raise ToolError("Nothing to change: give min_replicas and/or max_replicas. Nothing was sent.")
     ep = await app.client.dedicated.get(endpoint_id)
     old_lo, old_hi = ep.scaling.min_replicas, ep.scaling.max_replicas
     lo = old_lo if min_replicas is None else min_replicas
     hi = old_hi if max_replicas is None else max_replicas
     if hi < lo:
-        raise ToolError(f"max_replicas ({hi}) must be at least min_replicas ({lo}). Nothing was changed.")
+        raise ToolError(f"max_replicas ({hi}) must be at least min_replicas ({lo}). Nothing was sent.")
     if ep.gpu_type not in DEDICATED_GPU_HOUR_USD:
-        raise ToolError(f"No price is known for GPU type {ep.gpu_type!r}; nothing was changed.")
+        raise ToolError(f"No price is known for GPU type {ep.gpu_type!r}. Nothing was sent.")
     gpus = max(ep.gpu_count, 1)  # a missing count must not price the endpoint at $0
     # The quote is the endpoint's whole new rate; it replaces the old one in the ledger (ends=).
     return Plan(
@@ -282,14 +283,9 @@ async def plan_delete(app: Services, endpoint_id: str) -> Plan:
     )
 
 
-class Deleted(BaseModel):
-    endpoint_id: str
-    message: str
-
-
 @tool(title="Delete a dedicated endpoint", effects={Effect.DESTRUCTIVE}, plan=plan_delete)
 async def delete_dedicated_endpoint(ctx: Context, endpoint_id: EndpointId) -> Reply[Deleted]:
     """Delete a dedicated endpoint: releases its reserved replicas (billing stops). Cannot be undone."""
     await services(ctx).client.dedicated.delete(endpoint_id)
     message = f"Deleted dedicated endpoint {endpoint_id}; its replicas were released."
-    return Reply(Deleted(endpoint_id=endpoint_id, message=message), message, resource_id=endpoint_id)
+    return Reply(Deleted(resource_id=endpoint_id, message=message), message, resource_id=endpoint_id)

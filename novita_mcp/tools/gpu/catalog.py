@@ -11,13 +11,11 @@ from novita_mcp import ids
 from novita_mcp.client.gpu_models import GpuProduct
 from novita_mcp.pricing.gpu import product_price_usd
 from novita_mcp.toolkit import Context, Effect, Reply, services, tool, usd
-from novita_mcp.tools._common import MAX_LIMIT, Page, page
+from novita_mcp.tools._common import Limit, Offset, Page, page
 from novita_mcp.tools.gpu.common import BILLING_WIRE, Billing
 
 __all__ = ["list_clusters", "list_cpu_products", "list_gpu_products"]
 
-Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Most items to return (1-100).")]
-Offset = Annotated[int, Field(ge=0, le=10_000, description="Items to skip, from a previous page's next_offset.")]
 
 
 class ClusterView(BaseModel):

@@ -12,13 +12,11 @@ from pydantic import BaseModel, Field
 from novita_mcp import ids
 from novita_mcp.client.gpu_resources import Template
 from novita_mcp.toolkit import Context, Effect, Reply, services, tool
-from novita_mcp.tools._common import MAX_LIMIT, Page, iso, page
+from novita_mcp.tools._common import Limit, Offset, Page, iso, page
 
 __all__ = ["get_template", "list_templates", "TemplateView"]
 
 ResourceId = ids.GpuResourceId
-Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Most items to return (1-100).")]
-Offset = Annotated[int, Field(ge=0, le=10_000, description="Items to skip (next_offset).")]
 
 
 class TemplateView(BaseModel):

@@ -33,7 +33,7 @@ from novita_mcp.toolkit import (
     tool,
     usd,
 )
-from novita_mcp.tools._common import MAX_LIMIT, Page, page
+from novita_mcp.tools._common import MAX_LIMIT, Deleted, Limit, Offset, Page, page
 from novita_mcp.tools.gpu.common import PortSpec, parse_ports
 
 __all__ = [
@@ -48,8 +48,6 @@ __all__ = [
 ]
 
 ResourceId = ids.GpuResourceId
-Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Most items to return (1-100).")]
-Offset = Annotated[int, Field(ge=0, le=10_000, description="Items to skip (next_offset).")]
 FREE = Quote(Decimal(0), "free")
 
 
@@ -90,12 +88,6 @@ async def create_template(
                  f"Created template {template_id} '{name}'.", resource_id=template_id)
 
 
-class Deleted(BaseModel):
-    resource_id: str
-    name: str
-    deleted: bool
-
-
 async def plan_delete_template(app: Services, template_id: str) -> Plan:
     t = await app.client.gpu.resources.get_template(template_id)
     if t.channel != "private":
@@ -112,8 +104,8 @@ async def delete_template(ctx: Context, template_id: ResourceId, *, run: Run) ->
     resources = services(ctx).client.gpu.resources
     name = run.plan.facts.name
     await resources.delete_template(template_id)
-    return Reply(Deleted(resource_id=template_id, name=name, deleted=True), f"Deleted template {template_id} '{name}'.",
-                 resource_id=template_id)
+    message = f"Deleted template {template_id} '{name}'."
+    return Reply(Deleted(resource_id=template_id, message=message), message, resource_id=template_id)
 
 
 class StorageView(BaseModel):
@@ -197,8 +189,8 @@ async def delete_network_storage(ctx: Context, storage_id: ResourceId, *, run: R
     resources = services(ctx).client.gpu.resources
     await resources.delete_storage(storage_id)
     name = run.plan.facts.storage_name
-    return Reply(Deleted(resource_id=storage_id, name=name, deleted=True),
-                 f"Deleted network storage {storage_id} '{name}'.", resource_id=storage_id)
+    message = f"Deleted network storage {storage_id} '{name}'."
+    return Reply(Deleted(resource_id=storage_id, message=message), message, resource_id=storage_id)
 
 
 class RegistryAuthView(BaseModel):
@@ -259,5 +251,5 @@ async def plan_delete_auth(app: Services, auth_id: str) -> Plan:
 async def delete_registry_auth(ctx: Context, auth_id: ResourceId) -> Reply[Deleted]:
     """Delete saved registry credentials (not possible while an instance uses them)."""
     await services(ctx).client.gpu.resources.delete_registry_auth(auth_id)
-    return Reply(Deleted(resource_id=auth_id, name="", deleted=True), f"Deleted credentials {auth_id}.",
-                 resource_id=auth_id)
+    message = f"Deleted credentials {auth_id}."
+    return Reply(Deleted(resource_id=auth_id, message=message), message, resource_id=auth_id)

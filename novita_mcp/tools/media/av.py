@@ -25,6 +25,7 @@ from novita_mcp.toolkit import (
     shown,
     tool,
 )
+from novita_mcp.tools._common import MaxWait
 from novita_mcp.tools._media_io import (
     Source,
     audio_source,
@@ -32,7 +33,7 @@ from novita_mcp.tools._media_io import (
     describe_input,
     image_source,
 )
-from novita_mcp.tools.media.tasks import Generation, MaxWait, done_text, follow_submitted
+from novita_mcp.tools.media.tasks import Generation, done_text, follow_submitted
 
 __all__ = ["generate_video", "text_to_speech", "transcribe_audio", "VIDEO_MODELS"]
 

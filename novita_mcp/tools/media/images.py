@@ -30,6 +30,7 @@ from novita_mcp.toolkit import (
     shown,
     tool,
 )
+from novita_mcp.tools._common import MaxWait
 from novita_mcp.tools._media_io import (
     deliver_bytes,
     deliver_urls,
@@ -38,7 +39,6 @@ from novita_mcp.tools._media_io import (
 )
 from novita_mcp.tools.media.tasks import (
     Generation,
-    MaxWait,
     Preview,
     done_text,
     follow_submitted,
@@ -304,7 +304,7 @@ async def edit_image(
     msk = await image_source(ctx, mask, "mask", limits, need_bytes=True) if mask else None
     if msk is not None and (msk.info.width, msk.info.height) != (src.info.width, src.info.height):
         raise ToolError(f"mask is {msk.info.width}x{msk.info.height} but the image is {src.info.width}x"
-                        f"{src.info.height}; they must match. Nothing was sent to Novita.")
+                        f"{src.info.height}; they must match. Nothing was sent.")
     media = app.client.media
     extra = Extra(response_image_type=output_format).body()
     if not path.startswith("/v3/async/"):

@@ -12,20 +12,17 @@ from novita_mcp import ids
 from novita_mcp.client.errors import NovitaError
 from novita_mcp.client.media import TaskResult
 from novita_mcp.toolkit import Context, Effect, Reply, Services, services, tool, usd
+from novita_mcp.tools._common import MaxWait
 from novita_mcp.tools._media_io import (
-    MAX_WAIT,
     MediaFile,
     deliver_urls,
     ttl_of,
     wait_for,
 )
 
-__all__ = ["Generation", "task_reply", "follow_submitted", "get_task", "wait_for_task", "TaskId", "MaxWait",
-           "Preview"]
+__all__ = ["Generation", "task_reply", "follow_submitted", "get_task", "wait_for_task", "TaskId", "Preview"]
 
 TaskId = Annotated[ids.MediaTaskId, Field(description="The task_id returned by a generation tool.")]
-MaxWait = Annotated[int, Field(ge=0, le=MAX_WAIT, description=(
-    "Most seconds to wait in this call (0-50) before returning 'still running'; call wait_for_task to go on."))]
 Preview = Annotated[bool, Field(description="Also return a tiny inline preview of the first image (only if it is "
                                             "under 4 KB). Off by default: results carry links, not data.")]
 

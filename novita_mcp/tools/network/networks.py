@@ -27,8 +27,8 @@ from novita_mcp.toolkit import (
     shown_id,
     tool,
 )
-from novita_mcp.tools._common import iso
-from novita_mcp.tools._polling import MaxWait, wait_until
+from novita_mcp.tools._common import Deleted, Limit, MaxWait, Offset, Page, iso, paged
+from novita_mcp.tools._polling import wait_until
 
 __all__ = ["list_networks", "get_network", "create_network", "rename_network", "delete_network"]
 
@@ -65,24 +65,22 @@ def _line(v: NetworkView) -> str:
 
 class NetworkList(BaseModel):
     networks: list[NetworkView]
-    total: int
-    page_num: int
-    next_page_num: int | None
+    page: Page
 
 
 @tool(title="List VPC networks", effects={Effect.READ})
 async def list_networks(
     ctx: Context,
     name: Annotated[str | None, Field(description="Filter: part of the name.", max_length=30)] = None,
-    page_size: Annotated[int, Field(ge=1, le=50, description="Networks per page.")] = 20,
-    page_num: Annotated[int, Field(ge=0, le=1000, description="Page, from 0.")] = 0,
+    limit: Limit = 20,
+    offset: Offset = 0,
 ) -> Reply[NetworkList]:
     """VPC networks with their cluster, CIDR block and the instances on them."""
-    items, total = await services(ctx).client.network.list(page_size=page_size, page_num=page_num, name=name)
+    network = services(ctx).client.network
+    items, pg = await paged(lambda size, num: network.list(page_size=size, page_num=num, name=name), offset, limit)
     views = [_view(n) for n in items]
-    nxt = page_num + 1 if (page_num + 1) * page_size < total else None
-    text = "\n".join([f"{total} network(s)."] + [f"- {_line(v)}" for v in views])
-    return Reply(NetworkList(networks=views, total=total, page_num=page_num, next_page_num=nxt), text)
+    text = "\n".join([f"{pg.total} network(s)."] + [f"- {_line(v)}" for v in views])
+    return Reply(NetworkList(networks=views, page=pg), text)
 
 
 @tool(title="Get a VPC network", effects={Effect.READ})
@@ -136,7 +134,7 @@ async def plan_delete(app: Services, network_id: str) -> Plan:
         users = ", ".join(shown_id(a.instance_id) for a in net.addresses[:10])
         raise ToolError(f"Network {shown(net.name)} ({shown_id(net.id)}) is in use by instance(s) {users}; Novita "
                         "refuses to delete a network in use (NETWORK_IN_USE). Delete those instances first. Nothing "
-                        "was deleted.")
+                        "was sent.")
     return Plan(action="Delete a VPC network",
                 target=f"network {shown(net.name)} ({shown_id(net.id)}) in cluster {shown_id(net.cluster_id)}, "
                        f"{shown(net.segment)}",
@@ -144,14 +142,9 @@ async def plan_delete(app: Services, network_id: str) -> Plan:
                 check="list_networks()")
 
 
-class Deleted(BaseModel):
-    network_id: str
-    message: str
-
-
 @tool(title="Delete a VPC network", effects={Effect.DESTRUCTIVE}, plan=plan_delete)
 async def delete_network(ctx: Context, network_id: NetworkId) -> Reply[Deleted]:
     """Delete a VPC network that no instance uses. Cannot be undone."""
     await services(ctx).client.network.delete(network_id)
     message = f"Deleted network {network_id}."
-    return Reply(Deleted(network_id=network_id, message=message), message, resource_id=network_id)
+    return Reply(Deleted(resource_id=network_id, message=message), message, resource_id=network_id)

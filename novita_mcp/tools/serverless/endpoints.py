@@ -31,7 +31,8 @@ from novita_mcp.toolkit import (
     tool,
     usd,
 )
-from novita_mcp.tools._polling import MaxWait, wait_until
+from novita_mcp.tools._common import Deleted, Limit, MaxWait, Offset, Page, paged
+from novita_mcp.tools._polling import wait_until
 from novita_mcp.tools.serverless.jobs import (
     EndpointId,
     hourly_usd,
@@ -95,23 +96,21 @@ def _line(v: EndpointView) -> str:
 # --- read -----------------------------------------------------------------------------------------
 class EndpointList(BaseModel):
     endpoints: list[EndpointView]
-    total: int
-    page_num: int
-    next_page_num: int | None
+    page: Page
 
 
 @tool(title="List serverless endpoints", effects={Effect.READ})
 async def list_serverless_endpoints(
     ctx: Context,
-    page_size: Annotated[int, Field(ge=1, le=50, description="Endpoints per page.")] = 20,
-    page_num: Annotated[int, Field(ge=0, le=1000, description="Page to return, from 0.")] = 0,
+    limit: Limit = 20,
+    offset: Offset = 0,
 ) -> Reply[EndpointList]:
     """Serverless GPU endpoints with their state, worker counts and scaling settings, newest first."""
-    items, total = await services(ctx).client.serverless.list(page_size=page_size, page_num=page_num)
+    serverless = services(ctx).client.serverless
+    items, pg = await paged(lambda size, num: serverless.list(page_size=size, page_num=num), offset, limit)
     views = [_view(e) for e in items]
-    nxt = page_num + 1 if (page_num + 1) * page_size < total else None
-    text = "\n".join([f"{total} serverless endpoint(s)."] + [f"- {_line(v)}" for v in views])
-    return Reply(EndpointList(endpoints=views, total=total, page_num=page_num, next_page_num=nxt), text)
+    text = "\n".join([f"{pg.total} serverless endpoint(s)."] + [f"- {_line(v)}" for v in views])
+    return Reply(EndpointList(endpoints=views, page=pg), text)
 
 
 @tool(title="Get a serverless endpoint", effects={Effect.READ})
@@ -158,9 +157,9 @@ async def plan_create(app: Services, name: str, image: str, product_id: str, min
     gpus, workers = gpus_per_worker, min_workers
     if max_workers < workers:
         raise ToolError(f"max_workers ({max_workers}) must be at least min_workers ({workers}). "
-                        "Nothing was created.")
+                        "Nothing was sent.")
     if 2222 <= port <= 2224:
-        raise ToolError(f"port {port} is reserved (2222-2224); choose another. Nothing was created.")
+        raise ToolError(f"port {port} is reserved (2222-2224); choose another. Nothing was sent.")
     product = await product_price(app, product_id)
     per_worker = hourly_usd(product, gpus, 1)
 
@@ -280,7 +279,7 @@ async def plan_update(app: Services, endpoint_id: str, min_workers: int | None =
     changes = {"min_workers": min_workers, "max_workers": max_workers, "idle_timeout_seconds": idle_timeout_seconds,
                "max_concurrent": max_concurrent, "scaling": scaling, "scaling_value": scaling_value, "image": image}
     if all(v is None for v in changes.values()):
-        raise ToolError("Nothing to change: give at least one of " + ", ".join(_CHANGEABLE) + ".")
+        raise ToolError(f"Nothing to change: give at least one of {', '.join(_CHANGEABLE)}. Nothing was sent.")
     ep = await app.client.serverless.get(endpoint_id)
     product = await product_price(app, ep.product_ids[0] if ep.product_ids else "")
     gpus = max(ep.worker_config.gpu_num, 1)  # a missing count must not price the workers at $0
@@ -288,7 +287,7 @@ async def plan_update(app: Services, endpoint_id: str, min_workers: int | None =
     new_min = old_min if min_workers is None else min_workers
     new_max = ep.worker_config.max_num if max_workers is None else max_workers
     if new_max < new_min:
-        raise ToolError(f"max_workers ({new_max}) must be at least min_workers ({new_min}). Nothing was changed.")
+        raise ToolError(f"max_workers ({new_max}) must be at least min_workers ({new_min}). Nothing was sent.")
     # The quote is the endpoint's whole new always-on rate; it replaces the old one in the ledger (ends=).
     return Plan(
         action="Update a serverless endpoint" + (" (scale up)" if new_min > old_min else ""),
@@ -348,14 +347,9 @@ async def plan_delete(app: Services, endpoint_id: str) -> Plan:
     )
 
 
-class Deleted(BaseModel):
-    endpoint_id: str
-    message: str
-
-
 @tool(title="Delete a serverless endpoint", effects={Effect.DESTRUCTIVE}, plan=plan_delete)
 async def delete_serverless_endpoint(ctx: Context, endpoint_id: EndpointId) -> Reply[Deleted]:
     """Delete a serverless endpoint and release all its workers (stops its billing). Cannot be undone."""
     await services(ctx).client.serverless.delete(endpoint_id)
     message = f"Deleted serverless endpoint {endpoint_id}; its workers were released."
-    return Reply(Deleted(endpoint_id=endpoint_id, message=message), message, resource_id=endpoint_id)
+    return Reply(Deleted(resource_id=endpoint_id, message=message), message, resource_id=endpoint_id)

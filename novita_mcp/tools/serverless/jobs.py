@@ -30,7 +30,8 @@ from novita_mcp.toolkit import (
     tool,
     usd,
 )
-from novita_mcp.tools._polling import MaxWait, preview, wait_until
+from novita_mcp.tools._common import MaxWait
+from novita_mcp.tools._polling import preview, wait_until
 
 __all__ = ["EndpointId", "product_price", "hourly_usd", "run_serverless_job", "get_serverless_job",
            "cancel_serverless_job"]
@@ -48,7 +49,7 @@ async def product_price(app: Services, product_id: str) -> GpuProductPrice:
         if p.id == product_id:
             return p
     known = ", ".join(f"{p.id} ({p.name})" for p in products) or "none"
-    raise ToolError(f"GPU product {product_id!r} does not exist. Choose one of: {known}. Nothing was done.")
+    raise ToolError(f"GPU product {product_id!r} does not exist. Choose one of: {known}. Nothing was sent.")
 
 
 def hourly_usd(product: GpuProductPrice, gpus: int, workers: int) -> Decimal:

@@ -46,9 +46,9 @@ from novita_mcp.toolkit import (
     tool,
     usd,
 )
-from novita_mcp.tools._common import iso
+from novita_mcp.tools._common import MaxWait, iso
 from novita_mcp.tools._media_io import load_bytes
-from novita_mcp.tools._polling import MaxWait, wait_until
+from novita_mcp.tools._polling import wait_until
 
 __all__ = ["upload_training_images", "start_training", "get_training", "list_trainings"]
 
@@ -64,7 +64,7 @@ def _kind_of(data: bytes, source: str) -> ImageFormat:
     for ext, magic in _SIGNATURES.items():
         if data.startswith(magic) and (ext != "webp" or data[8:12] == b"WEBP"):
             return ext
-    raise ToolError(f"{source} is not a PNG, JPEG or WebP image (the formats training accepts). Nothing was uploaded.")
+    raise ToolError(f"{source} is not a PNG, JPEG or WebP image (the formats training accepts). Nothing was sent.")
 
 
 async def _read(ctx: Context, source: str) -> bytes:
@@ -108,12 +108,12 @@ def _check(args: dict[str, Any]) -> None:
     captions, assets = args.get("captions"), args.get("assets_ids") or []
     if captions is not None and len(captions) != len(assets):
         raise ToolError(f"captions has {len(captions)} item(s) but assets_ids has {len(assets)}; give one caption "
-                        "per image or none. Nothing was started.")
+                        "per image or none. Nothing was sent.")
     if args.get("kind") == "subject" and not (args.get("instance_prompt") or "").strip():
         raise ToolError("A subject training needs instance_prompt (e.g. 'a close photo of ohwx person'). "
-                        "Nothing was started.")
+                        "Nothing was sent.")
     if args.get("kind") != "subject" and args.get("class_prompt"):
-        raise ToolError("class_prompt applies to subject trainings only. Nothing was started.")
+        raise ToolError("class_prompt applies to subject trainings only. Nothing was sent.")
 
 
 async def plan_train(app: Services, kind: str, name: str, base_model: str, assets_ids: list[str],
