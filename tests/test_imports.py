@@ -2,8 +2,8 @@
 
 A module that only imports after something else was imported first hides an ordering bug
 (it works in the suite, fails for a user); a cycle makes the order matter. The graph counts
-every executed import - at module level and inside functions (the lazy ones run too, just
-later) - but not ``if TYPE_CHECKING:`` blocks, which never run.
+every import - at module level, inside functions (the lazy ones run too, just later) and in
+``if TYPE_CHECKING:`` blocks (a cycle there is still two modules that cannot be read apart).
 """
 
 from __future__ import annotations
@@ -36,9 +36,6 @@ def _imports(path: Path, known: dict[str, Path]) -> set[str]:
 
     def visit(node: ast.AST) -> None:
         for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
-                visit_else(child)
-                continue
             if isinstance(child, ast.ImportFrom) and child.level == 0 and (child.module or "").startswith("novita_mcp"):
                 for alias in child.names:
                     sub = f"{child.module}.{alias.name}"
@@ -47,10 +44,6 @@ def _imports(path: Path, known: dict[str, Path]) -> set[str]:
                 out.update(a.name for a in child.names if a.name.startswith("novita_mcp"))
             else:
                 visit(child)
-
-    def visit_else(node: ast.If) -> None:
-        for stmt in node.orelse:
-            visit(ast.Module(body=[stmt], type_ignores=[]))
 
     visit(ast.parse(path.read_text()))
     return {m for m in out if m in known}

@@ -9,11 +9,12 @@ from; any other audio gets a fixed placeholder transcript.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from novita_mcp.client.media_formats import AUDIO_LIMITS, sniff
@@ -27,10 +28,11 @@ from novita_mcp.sandbox.media_common import (
     parse_extra,
     read_bytes,
 )
+from novita_mcp.sandbox.media_core import MediaCore
 from novita_mcp.sandbox.media_files import AUDIO_TTL, IMAGE_TTL
 
-if TYPE_CHECKING:
-    from novita_mcp.sandbox.media import MediaDomain
+# A route handler, as the factories below make them.
+Handler = Callable[[Request], Awaitable[Response]]
 
 __all__ = ["routes", "speech_seconds"]
 
@@ -76,24 +78,28 @@ def _speech_request(check: Check, max_chars: int) -> tuple[str, int]:
     return text, min(rate, 16000)
 
 
-def routes(domain: MediaDomain) -> list[Route]:
-    files = domain.files
+class AudioEndpoints:
+    """The speech and transcription endpoints on one media domain."""
 
-    def synthesize(text: str, rate: int, base: str, ttl: int) -> tuple[str, bytes]:
+    def __init__(self, domain: MediaCore) -> None:
+        self.domain = domain
+        self.files = domain.files
+
+    def synthesize(self, text: str, rate: int, base: str, ttl: int) -> tuple[str, bytes]:
         data = media_encode.wav(speech_seconds(text), rate, seed=len(text))
-        url, _ = files.put(data, "wav", base_url=base, ttl=ttl, stem="speech", meta={"text": text})
+        url, _ = self.files.put(data, "wav", base_url=base, ttl=ttl, stem="speech", meta={"text": text})
         return url, data
 
-    def sync_speech(model: str, envelope: bool = False):  # type: ignore[no-untyped-def]  # a route handler factory; typing its closure adds nothing
+    def sync_speech(self, model: str, envelope: bool = False) -> Handler:
         async def handler(request: Request) -> JSONResponse:
-            body = await domain.body(request)
+            body = await self.domain.body(request)
             check = Check(body)
             text, rate = _speech_request(check, 10_000)
             output = check.str("output_format", choices=("url", "hex"), default="hex")
             if fails(text):
                 raise SandboxError("media", "TASK_FAILED", fails(text))
-            domain.charge_now(model, domain.units(model, chars=len(text)), len(text))
-            url, data = synthesize(text, rate, domain.base_url(request), AUDIO_TTL)
+            self.domain.charge_now(model, self.domain.units(model, chars=len(text)), len(text))
+            url, data = self.synthesize(text, rate, self.domain.base_url(request), AUDIO_TTL)
             audio = url if output == "url" else data.hex()
             if not envelope:
                 return JSONResponse({"audio": audio, "status": 2})
@@ -110,36 +116,36 @@ def routes(domain: MediaDomain) -> list[Route]:
 
         return handler
 
-    def async_speech(model: str):  # type: ignore[no-untyped-def]  # a route handler factory
+    def async_speech(self, model: str) -> Handler:
         async def handler(request: Request) -> JSONResponse:
-            body = await domain.body(request)
+            body = await self.domain.body(request)
             text, rate = _speech_request(Check(body), 50_001)
             extra = parse_extra(body)
-            base = domain.base_url(request)
+            base = self.domain.base_url(request)
             seconds = speech_seconds(text)
 
             def produce() -> dict[str, list[dict[str, Any]]]:
-                url, _ = synthesize(text, rate, base, IMAGE_TTL)
+                url, _ = self.synthesize(text, rate, base, IMAGE_TTL)
                 return {"audios": [{"audio_url": url, "audio_url_ttl": str(IMAGE_TTL), "audio_type": "wav",
                                     "audio_metadata": {"text": text, "start_time": 0, "end_time": seconds}}]}
 
-            task = domain.tasks.submit(task_type="MINIMAX_SPEECH", queue_s=1.0, run_s=3.0 + seconds / 5,
+            task = self.domain.tasks.submit(task_type="MINIMAX_SPEECH", queue_s=1.0, run_s=3.0 + seconds / 5,
                                        produce=produce, product=model,
-                                       amount_units=domain.units(model, extra, chars=len(text)),
-                                       quantity=Decimal(len(text)), seed=domain.pick_seed(None), extra=extra,
+                                       amount_units=self.domain.units(model, extra, chars=len(text)),
+                                       quantity=Decimal(len(text)), seed=self.domain.pick_seed(None), extra=extra,
                                        fail_reason=fails(text))
             return JSONResponse({"task_id": task.id})
 
         return handler
 
-    async def asr(request: Request) -> JSONResponse:
-        body = await domain.body(request)
+    async def asr(self, request: Request) -> JSONResponse:
+        body = await self.domain.body(request)
         check = Check(body)
         value = check.str("file", required=True, min_len=1)
         prompt = check.str("prompt", max_len=2000)
         limits = AUDIO_LIMITS["asr"]
         if value.startswith(("http://", "https://")):
-            stored = files.lookup(value)
+            stored = self.files.lookup(value)
             data = stored.data if stored is not None else None
         else:
             data = read_bytes(value, "file")
@@ -148,18 +154,23 @@ def routes(domain: MediaDomain) -> list[Route]:
                                f"file must be {', '.join(limits.formats)} audio of at most {limits.max_bytes} bytes")
         if fails(prompt):
             raise SandboxError("media", "TASK_FAILED", fails(prompt))
-        domain.charge_now("glm-asr", domain.units("glm-asr", count=1), 1)
-        known = files.find(data) if data is not None else None
+        self.domain.charge_now("glm-asr", self.domain.units("glm-asr", count=1), 1)
+        known = self.files.find(data) if data is not None else None
         return JSONResponse({"text": known.meta.get("text", PLACEHOLDER) if known else PLACEHOLDER})
 
-    return [
-        Route("/v3/minimax-speech-02-hd", sync_speech("minimax-speech-02-hd"), methods=["POST"]),
-        Route("/v3/minimax-speech-02-turbo", sync_speech("minimax-speech-02-turbo"), methods=["POST"]),
-        Route("/v3/minimax-speech-2.8-hd", sync_speech("minimax-speech-2.8-hd", True), methods=["POST"]),
-        Route("/v3/minimax-speech-2.8-turbo", sync_speech("minimax-speech-2.8-turbo", True), methods=["POST"]),
-        Route("/v3/async/minimax-speech-02-hd", async_speech("minimax-speech-02-hd"), methods=["POST"]),
-        Route("/v3/async/minimax-speech-02-turbo", async_speech("minimax-speech-02-turbo"), methods=["POST"]),
-        Route("/v3/async/minimax-speech-2.5-hd-preview", async_speech("minimax-speech-2.5-hd-preview"),
-              methods=["POST"]),
-        Route("/v3/glm-asr", asr, methods=["POST"]),
-    ]
+    def routes(self) -> list[Route]:
+        return [
+            Route("/v3/minimax-speech-02-hd", self.sync_speech("minimax-speech-02-hd"), methods=["POST"]),
+            Route("/v3/minimax-speech-02-turbo", self.sync_speech("minimax-speech-02-turbo"), methods=["POST"]),
+            Route("/v3/minimax-speech-2.8-hd", self.sync_speech("minimax-speech-2.8-hd", True), methods=["POST"]),
+            Route("/v3/minimax-speech-2.8-turbo", self.sync_speech("minimax-speech-2.8-turbo", True), methods=["POST"]),
+            Route("/v3/async/minimax-speech-02-hd", self.async_speech("minimax-speech-02-hd"), methods=["POST"]),
+            Route("/v3/async/minimax-speech-02-turbo", self.async_speech("minimax-speech-02-turbo"), methods=["POST"]),
+            Route("/v3/async/minimax-speech-2.5-hd-preview", self.async_speech("minimax-speech-2.5-hd-preview"),
+                  methods=["POST"]),
+            Route("/v3/glm-asr", self.asr, methods=["POST"]),
+        ]
+
+
+def routes(domain: MediaCore) -> list[Route]:
+    return AudioEndpoints(domain).routes()

@@ -9,16 +9,13 @@ official SDK). A cursor is ``c_<offset>``; ``next_cursor`` is empty on the last 
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from novita_mcp.sandbox.media_common import bad
-
-if TYPE_CHECKING:
-    from novita_mcp.sandbox.media import MediaDomain
 
 __all__ = ["ModelCatalogue", "routes", "TYPES"]
 
@@ -91,7 +88,7 @@ def _flag(value: str | None, name: str) -> bool | None:
     return value.lower() == "true"
 
 
-def routes(domain: MediaDomain) -> list[Route]:
+def routes(catalogue: ModelCatalogue) -> list[Route]:
     async def list_models(request: Request) -> JSONResponse:
         q = request.query_params
         visibility, source = q.get("filter.visibility"), q.get("filter.source")
@@ -115,7 +112,7 @@ def routes(domain: MediaDomain) -> list[Route]:
         if not 1 <= limit <= 100 or offset < 0:
             raise bad("pagination.limit must be 1-100 and pagination.cursor a cursor like c_0")
         matched = [
-            m for m in domain.models.models
+            m for m in catalogue.models
             if (not visibility or m["visibility"] == visibility) and (not source or m["source"] == source)
             and (not types or m["type"]["name"] in types) and (sdxl is None or m["is_sdxl"] == sdxl)
             and (inpainting is None or m["is_inpainting"] == inpainting)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -30,10 +30,8 @@ from novita_mcp.sandbox.media_common import (
     read_bytes,
     read_image,
 )
+from novita_mcp.sandbox.media_core import MediaCore
 from novita_mcp.sandbox.media_files import IMAGE_TTL
-
-if TYPE_CHECKING:
-    from novita_mcp.sandbox.media import MediaDomain
 
 __all__ = ["routes", "Job", "VIDEO_QUEUE_S", "video_run_seconds"]
 
@@ -65,12 +63,12 @@ def _scale(size: tuple[int, int], height: int) -> tuple[int, int]:
     return (w * height // h, height) if w >= h else (height, h * height // w)
 
 
-def _image(domain: MediaDomain, value: Any, field: str, limits: str = "video_first_frame") -> tuple[int, int]:
+def _image(domain: MediaCore, value: Any, field: str, limits: str = "video_first_frame") -> tuple[int, int]:
     image = read_image(value, field, IMAGE_LIMITS[limits], domain.files)
     return image.info.width, image.info.height
 
 
-def _audio(domain: MediaDomain, value: Any, field: str) -> None:
+def _audio(domain: MediaCore, value: Any, field: str) -> None:
     if value is None:
         return
     if not isinstance(value, str) or not value:
@@ -87,7 +85,7 @@ def _audio(domain: MediaDomain, value: Any, field: str) -> None:
         raise SandboxError("media", "INVALID_AUDIO_FILE", f"{field} must be wav or mp3, at most 15 MB")
 
 
-def _kling(path: str, check: Check, domain: MediaDomain) -> Job:
+def _kling(path: str, check: Check, domain: MediaCore) -> Job:
     prompt = check.str("prompt", required=True, min_len=1, max_len=2000 if "1.6" in path else 2500)
     check.str("negative_prompt", max_len=2500)
     check.num("guidance_scale", lo=0, hi=1)
@@ -111,7 +109,7 @@ def _kling(path: str, check: Check, domain: MediaDomain) -> Job:
     return Job(product, seconds, width, height, prompt)
 
 
-def _hailuo(path: str, check: Check, domain: MediaDomain) -> Job:
+def _hailuo(path: str, check: Check, domain: MediaCore) -> Job:
     prompt = check.str("prompt", required=True, min_len=1, max_len=2000)
     check.bool("enable_prompt_expansion", True)
     if path == "minimax-video-01":
@@ -134,7 +132,7 @@ def _hailuo(path: str, check: Check, domain: MediaDomain) -> Job:
     return Job(product, seconds, height * 16 // 9, height, prompt)
 
 
-def _vidu(path: str, check: Check, domain: MediaDomain) -> Job:
+def _vidu(path: str, check: Check, domain: MediaCore) -> Job:
     prompt = check.str("prompt", required=True, min_len=1, max_len=1500)
     check.str("style", choices=("general", "anime"))
     seconds = check.int("duration", choices=(5,), default=5)
@@ -150,7 +148,7 @@ def _vidu(path: str, check: Check, domain: MediaDomain) -> Job:
     return Job(path, seconds, width, height, prompt, seed)
 
 
-def _wan(path: str, check: Check, domain: MediaDomain) -> Job:
+def _wan(path: str, check: Check, domain: MediaCore) -> Job:
     if path == "wan-t2v":
         check.str("model_name", required=True, choices=("wan2.1-t2v",))
         width = check.int("width", required=True, choices=(480, 720, 832, 1280))
@@ -187,7 +185,7 @@ def _wan(path: str, check: Check, domain: MediaDomain) -> Job:
     return Job(path, seconds, width, height, prompt, seed)
 
 
-def _hunyuan(path: str, check: Check, domain: MediaDomain) -> Job:
+def _hunyuan(path: str, check: Check, domain: MediaCore) -> Job:
     check.str("model_name", required=True, choices=("hunyuan-video-fast",))
     width = check.int("width", required=True, choices=(720, 1280))
     height = check.int("height", required=True, choices=(1280 if width == 720 else 720,))
@@ -198,7 +196,7 @@ def _hunyuan(path: str, check: Check, domain: MediaDomain) -> Job:
     return Job(path, round(frames / 24, 2), width, height, prompt, seed)
 
 
-def _txt2video(path: str, check: Check, domain: MediaDomain) -> Job:
+def _txt2video(path: str, check: Check, domain: MediaCore) -> Job:
     name = check.str("model_name", required=True, min_len=1)
     if not domain.models.exists(name, "checkpoint") or domain.models.is_sdxl(name):
         raise bad(f"model_name {name!r} is not an SD 1.x checkpoint; list them with GET /v3/model")
@@ -223,7 +221,7 @@ def _txt2video(path: str, check: Check, domain: MediaDomain) -> Job:
     return Job(path, total / 8, width, height, " ".join(texts), seed)
 
 
-def _img2video(path: str, check: Check, domain: MediaDomain) -> Job:
+def _img2video(path: str, check: Check, domain: MediaCore) -> Job:
     model = check.str("model_name", required=True, choices=("SVD", "SVD-XT"))
     image = read_image(check.body.get("image_file"), "image_file", IMAGE_LIMITS["svd"], domain.files, urls=False)
     frames = check.int("frames_num", required=True, choices=(14,) if model == "SVD" else (25,))
@@ -251,7 +249,7 @@ def task_type(path: str) -> str:
     return _TASK_TYPES.get(path) or re.sub(r"[^A-Z0-9]+", "_", path.upper())
 
 
-def routes(domain: MediaDomain) -> list[Route]:
+def routes(domain: MediaCore) -> list[Route]:
     def endpoint(path: str):  # type: ignore[no-untyped-def]  # a route handler factory
         parse = _PARSERS[path]
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -26,9 +25,7 @@ from starlette.routing import Route
 from novita_mcp.client.media_formats import IMAGE_LIMITS
 from novita_mcp.sandbox import media_encode
 from novita_mcp.sandbox.media_common import Check, parse_extra, read_image
-
-if TYPE_CHECKING:
-    from novita_mcp.sandbox.media import MediaDomain
+from novita_mcp.sandbox.media_core import MediaCore
 
 __all__ = ["routes", "describe"]
 
@@ -49,7 +46,7 @@ def describe(data: bytes, width: int, height: int) -> str:
     return f"{subject}, {style}, {shape} composition, {width}x{height}, highly detailed"
 
 
-def routes(domain: MediaDomain) -> list[Route]:
+def routes(domain: MediaCore) -> list[Route]:
     files = domain.files
 
     def answer(product: str, body: dict, width: int, height: int) -> JSONResponse:
