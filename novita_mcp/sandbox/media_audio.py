@@ -130,10 +130,10 @@ class AudioEndpoints:
                                     "audio_metadata": {"text": text, "start_time": 0, "end_time": seconds}}]}
 
             task = self.domain.tasks.submit(task_type="MINIMAX_SPEECH", queue_s=1.0, run_s=3.0 + seconds / 5,
-                                       produce=produce, product=model,
-                                       amount_units=self.domain.units(model, extra, chars=len(text)),
-                                       quantity=Decimal(len(text)), seed=self.domain.pick_seed(None), extra=extra,
-                                       fail_reason=fails(text))
+                                            produce=produce, product=model,
+                                            amount_units=self.domain.units(model, extra, chars=len(text)),
+                                            quantity=Decimal(len(text)), seed=self.domain.pick_seed(None), extra=extra,
+                                            fail_reason=fails(text))
             return JSONResponse({"task_id": task.id})
 
         return handler

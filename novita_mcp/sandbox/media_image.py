@@ -92,9 +92,10 @@ class ImageEndpoints:
         def produce() -> dict[str, list[dict[str, Any]]]:
             return {"images": self.domain.image_list(base, fmt, width, height, count, seed, nsfw=extra.nsfw)}
 
-        task = self.domain.tasks.submit(task_type=task_type, queue_s=queue_s or IMAGE_QUEUE_S, run_s=run_s or IMAGE_RUN_S,
-                                   produce=produce, product=product, amount_units=units, quantity=Decimal(count),
-                                   seed=seed, extra=extra, fail_reason=fails(prompt))
+        task = self.domain.tasks.submit(task_type=task_type, queue_s=queue_s or IMAGE_QUEUE_S,
+                                        run_s=run_s or IMAGE_RUN_S, produce=produce, product=product,
+                                        amount_units=units, quantity=Decimal(count), seed=seed, extra=extra,
+                                        fail_reason=fails(prompt))
         return self.task_reply(task.id)
 
     async def txt2img(self, request: Request) -> JSONResponse:
@@ -117,13 +118,15 @@ class ImageEndpoints:
             raise bad("request.enable_transparent_background needs extra.response_image_type png and an SDXL model")
         req.bool("restore_faces")
         return self.submit_images(request, body, task_type="TXT_TO_IMG", product="txt2img", width=width, height=height,
-                             count=common["image_num"], seed=self.domain.pick_seed(common["seed"]), prompt=common["prompt"])
+                                  count=common["image_num"], seed=self.domain.pick_seed(common["seed"]),
+                                  prompt=common["prompt"])
 
     async def img2img(self, request: Request) -> JSONResponse:
         body = await self.domain.body(request)
         req = Check(body.get("request"), "request.")
         common = _sd_common(self.domain, req)
-        read_image(req.body.get("image_base64"), "request.image_base64", IMAGE_LIMITS["img2img"], self.files, urls=False)
+        read_image(req.body.get("image_base64"), "request.image_base64", IMAGE_LIMITS["img2img"], self.files,
+                   urls=False)
         width = req.int("width", required=True, lo=128, hi=2048)
         height = req.int("height", required=True, lo=128, hi=2048)
         req.num("strength", lo=0, hi=1)
@@ -138,7 +141,8 @@ class ImageEndpoints:
             Check(ip, f"request.ip_adapters[{i}].").str("model_name", required=True,
                                                         choices=("ip-adapter_sd15.bin", "ip-adapter_sdxl.bin"))
         return self.submit_images(request, body, task_type="IMG_TO_IMG", product="img2img", width=width, height=height,
-                             count=common["image_num"], seed=self.domain.pick_seed(common["seed"]), prompt=common["prompt"])
+                                  count=common["image_num"], seed=self.domain.pick_seed(common["seed"]),
+                                  prompt=common["prompt"])
 
     async def inpainting(self, request: Request) -> JSONResponse:
         body = await self.domain.body(request)
@@ -146,7 +150,8 @@ class ImageEndpoints:
         common = _sd_common(self.domain, req, inpainting=True)
         limits = IMAGE_LIMITS["inpaint"]
         image = read_image(req.body.get("image_base64"), "request.image_base64", limits, self.files, urls=False)
-        mask = read_image(req.body.get("mask_image_base64"), "request.mask_image_base64", limits, self.files, urls=False)
+        mask = read_image(req.body.get("mask_image_base64"), "request.mask_image_base64", limits, self.files,
+                          urls=False)
         if (mask.info.width, mask.info.height) != (image.info.width, image.info.height):
             raise SandboxError("media", "INVALID_IMAGE_SIZE", "the mask must have the same resolution as the image")
         req.int("mask_blur", lo=0, hi=64)
@@ -156,8 +161,8 @@ class ImageEndpoints:
         req.int("inpainting_mask_invert", choices=(0, 1))
         req.num("initial_noise_multiplier", lo=0, hi=1.5)
         return self.submit_images(request, body, task_type="INPAINTING", product="inpainting", width=image.info.width,
-                             height=image.info.height, count=common["image_num"], seed=self.domain.pick_seed(common["seed"]),
-                             prompt=common["prompt"])
+                                  height=image.info.height, count=common["image_num"],
+                                  seed=self.domain.pick_seed(common["seed"]), prompt=common["prompt"])
 
     async def upscale(self, request: Request) -> JSONResponse:
         body = await self.domain.body(request)
@@ -168,14 +173,14 @@ class ImageEndpoints:
         factor = req.num("scale_factor", required=True, lo=1, hi=4, lo_open=True)
         width, height = int(image.info.width * factor), int(image.info.height * factor)
         return self.submit_images(request, body, task_type="UPSCALE", product="upscale", width=width, height=height,
-                             count=1, seed=self.domain.pick_seed(None), prompt=None)
+                                  count=1, seed=self.domain.pick_seed(None), prompt=None)
 
     async def remove_background_async(self, request: Request) -> JSONResponse:
         body = await self.domain.body(request)
         image = read_image(body.get("image"), "image", IMAGE_LIMITS["remove_background"], self.files)
         return self.submit_images(request, body, task_type="REMOVE_BACKGROUND", product="remove-background",
-                             width=image.info.width, height=image.info.height, count=1, seed=self.domain.pick_seed(None),
-                             prompt=None, fmt="png")
+                                  width=image.info.width, height=image.info.height, count=1,
+                                  seed=self.domain.pick_seed(None), prompt=None, fmt="png")
 
     def sync_edit(self, product: str, *, mask: bool = False, prompt: bool = False) -> Handler:
         async def handler(request: Request) -> JSONResponse:
@@ -194,7 +199,8 @@ class ImageEndpoints:
             extra = parse_extra(body)
             units = self.domain.units(product, extra, count=1)
             self.domain.charge_now(product, units, 1)
-            data = media_encode.image(extra.image_type, image.info.width, image.info.height, self.domain.pick_seed(None))
+            seed = self.domain.pick_seed(None)
+            data = media_encode.image(extra.image_type, image.info.width, image.info.height, seed)
             return JSONResponse({"image_file": base64.b64encode(data).decode(), "image_type": extra.image_type})
 
         return handler
@@ -246,7 +252,8 @@ class ImageEndpoints:
         if response_format == "b64_json":
             data = media_encode.image("jpeg", width, height, self.domain.pick_seed(None))
             return JSONResponse({"image_urls": [], "binary_data_base64": [base64.b64encode(data).decode()]})
-        images = self.domain.image_list(self.domain.base_url(request), "jpeg", width, height, 1, self.domain.pick_seed(None))
+        base, seed = self.domain.base_url(request), self.domain.pick_seed(None)
+        images = self.domain.image_list(base, "jpeg", width, height, 1, seed)
         return JSONResponse({"image_urls": [i["image_url"] for i in images], "binary_data_base64": []})
 
     def seedream4(self, product: str, refs_field: str, max_refs: int) -> Handler:
@@ -274,7 +281,8 @@ class ImageEndpoints:
             if fails(prompt):
                 raise SandboxError("media", "TASK_FAILED", fails(prompt))
             self.domain.charge_now(product, self.domain.units(product, count=count), count)
-            images = self.domain.image_list(self.domain.base_url(request), "jpeg", width, height, count, self.domain.pick_seed(None))
+            base, seed = self.domain.base_url(request), self.domain.pick_seed(None)
+            images = self.domain.image_list(base, "jpeg", width, height, count, seed)
             return JSONResponse({"images": [i["image_url"] for i in images]})
 
         return handler
@@ -285,8 +293,9 @@ class ImageEndpoints:
         prompt = check.str("prompt", required=True, min_len=1, max_len=2000)
         check_prompt(prompt)
         width, height = parse_size(check.str("size", default="1024*1024"), "*", 256, 1536, "size")
-        return self.submit_images(request, body, task_type="QWEN_IMAGE_TEXT_TO_IMAGE", product="qwen-image", width=width,
-                             height=height, count=1, seed=self.domain.pick_seed(None), prompt=prompt, fmt="jpeg")
+        return self.submit_images(request, body, task_type="QWEN_IMAGE_TEXT_TO_IMAGE", product="qwen-image",
+                                  width=width, height=height, count=1, seed=self.domain.pick_seed(None), prompt=prompt,
+                                  fmt="jpeg")
 
     def routes(self) -> list[Route]:
         return [
