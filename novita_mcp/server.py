@@ -149,5 +149,8 @@ def build_server(
     from novita_mcp.guard.redact import install_log_redaction
 
     install_client_logs(server)
+    from novita_mcp.media_resources import register_media_resources
+
+    register_media_resources(server)
     install_log_redaction(s.get_secret_value() for s in (settings.api_key, settings.token_secret) if s is not None)
     return server

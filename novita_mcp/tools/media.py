@@ -132,7 +132,7 @@ async def generate_image(
     reference_images: Annotated[list[Annotated[str, Field(max_length=20_000_000)]] | None, Field(
         max_length=10, description="seedream-4.x: URL, local path or base64.")] = None,
     max_wait_seconds: MaxWait = 30,
-    preview: Preview = False,
+    preview: Preview = True,
     *,
     run: Run,
 ) -> Reply[Generation]:

@@ -48,7 +48,7 @@ def running_text(task_id: str, percent: int, eta: int | None) -> str:
 
 
 async def task_reply(app: Services, result: TaskResult, *, model: str, quote: Decimal | None,
-                     preview: bool = False) -> Reply[Generation]:
+                     preview: bool = True) -> Reply[Generation]:
     """The reply for a task seen at some point: done (with files), still running, or failed (an error)."""
     task = result.task
     if task.status == "TASK_STATUS_FAILED":
@@ -77,7 +77,7 @@ def continue_call(task_id: str) -> str:
 
 
 async def follow_submitted(ctx: Context, app: Services, task_id: str, max_wait: float, *, model: str,
-                           quote: Decimal | None, preview: bool = False) -> Reply[Generation]:
+                           quote: Decimal | None, preview: bool = True) -> Reply[Generation]:
     """Wait for a task just submitted; if looking at it fails, still hand back its id.
 
     The submission was accepted, so the task runs and is charged whatever happens to the
@@ -117,7 +117,7 @@ async def get_task(ctx: Context, task_id: TaskId) -> Reply[Generation]:
 
 @tool(title="Wait for media task", effects={Effect.READ})
 async def wait_for_task(ctx: Context, task_id: TaskId, max_wait_seconds: MaxWait = 40,
-                        preview: Preview = False) -> Reply[Generation]:
+                        preview: Preview = True) -> Reply[Generation]:
     """Wait for an image/video/audio task and return its files; if still running, call again."""
     app = services(ctx)
     result = await wait_for(ctx, app, task_id, max_wait_seconds, app.client.media.task_result)
