@@ -28,9 +28,7 @@ __all__ = ["MaxWait", "POLL_SECONDS", "wait_until", "preview"]
 T = TypeVar("T")
 POLL_SECONDS = 3.0
 
-MaxWait = Annotated[int, Field(ge=0, le=50, description=(
-    "Longest time to wait in seconds (0 = just look once). If it is not done by then, the result says so; "
-    "call again to keep waiting."))]
+MaxWait = Annotated[int, Field(ge=0, le=50, description="0 looks once; if not done by then, call again.")]
 
 
 async def wait_until(ctx: Context, *, fetch: Callable[[], Awaitable[T]], done: Callable[[T], bool],
