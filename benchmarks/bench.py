@@ -1,11 +1,15 @@
-"""Speed and memory of novita-mcp, each against a baseline measured in the same run.
+"""Speed, memory and context cost of novita-mcp, each against a baseline measured in the same run.
 
     python benchmarks/bench.py [--runs 7] [--calls 300]
 
-1. Cold start to the first tools/list over stdio: `novita-mcp --sandbox --toolsets all`
-   vs a bare MCPServer with one tool (ratio), plus each server's resident memory after it.
-2. Median round trip of the get_balance tool through MCP (in-memory client -> server ->
-   our client -> sandbox app) vs a direct httpx call to the same sandbox endpoint (ratio).
+1. Cold start to the first tools/list over stdio, vs a bare MCPServer with one tool (ratio),
+   plus resident memory: the default toolsets as a user runs them against the real API (a key,
+   no --sandbox; listing tools sends nothing to Novita), the same with --sandbox, and all toolsets.
+2. What the model pays in context: tokens (JSON bytes / 4) of name + description + inputSchema
+   per toolset and in total, and the whole tools/list in bytes (benchmarks/context_cost.py).
+3. Per-call overhead: the median round trip of get_balance through MCP (in-memory client ->
+   server -> our client -> sandbox app) vs a bare MCPServer's ping tool through the same client
+   (MCP's own cost) and vs a direct httpx call to the same sandbox endpoint (the API's cost).
 Prints figures only; nothing here asserts a time.
 """
 
@@ -62,29 +66,65 @@ async def _cold_start(args: list[str], env: dict[str, str]) -> tuple[float, int 
     return elapsed, rss
 
 
+async def _median_cold_start(args: list[str], env: dict[str, str], runs: int) -> tuple[float, float]:
+    times, mem = [], []
+    for _ in range(runs):
+        t, m = await _cold_start(args, env)
+        times.append(t)
+        mem.append(m or 0)
+    return statistics.median(times), statistics.median(mem)
+
+
 async def bench_cold_start(runs: int) -> None:
     state = tempfile.mkdtemp()
     env = {"PATH": os.environ.get("PATH", ""), "HOME": state, "NOVITA_MCP_STATE_DIR": state}
-    ours_args = ["-m", "novita_mcp", "--sandbox", "--toolsets", "all"]
+    real_env = {**env, "NOVITA_API_KEY": "sk_bench_not_a_real_key"}
+    cases = [
+        ("default toolsets, real API (a key)", ["-m", "novita_mcp"], real_env),
+        ("default toolsets, --sandbox", ["-m", "novita_mcp", "--sandbox"], env),
+        ("all toolsets, --sandbox", ["-m", "novita_mcp", "--sandbox", "--toolsets", "all"], env),
+    ]
     bare_args = [str(HERE / "_bare_server.py")]
-    ours, bare, ours_mem, bare_mem = [], [], [], []
-    await _cold_start(bare_args, env)  # warm the OS file cache for both
-    await _cold_start(ours_args, env)
-    for _ in range(runs):
-        t, m = await _cold_start(bare_args, env)
-        bare.append(t)
-        bare_mem.append(m or 0)
-        t, m = await _cold_start(ours_args, env)
-        ours.append(t)
-        ours_mem.append(m or 0)
-    mo, mb = statistics.median(ours), statistics.median(bare)
-    print(f"cold start to first tools/list over stdio ({runs} runs, median)")
-    print(f"  novita-mcp --sandbox --toolsets all : {mo * 1000:8.1f} ms   RSS {statistics.median(ours_mem) / 1024:6.1f} MiB")
-    print(f"  bare MCPServer, one tool            : {mb * 1000:8.1f} ms   RSS {statistics.median(bare_mem) / 1024:6.1f} MiB")
-    print(f"  ratio                               : {mo / mb:8.2f} x   memory {statistics.median(ours_mem) / max(1, statistics.median(bare_mem)):.2f} x")
+    await _cold_start(bare_args, env)  # warm the OS file cache
+    for _, args, case_env in cases:
+        await _cold_start(args, case_env)
+    print(f"cold start to first tools/list over stdio ({runs} runs each, median; bare measured beside each)")
+    for label, args, case_env in cases:
+        # Interleaved with the bare server so both see the same machine load.
+        ours, bare, ours_mem, bare_mem = [], [], [], []
+        for _ in range(runs):
+            t, m = await _median_cold_start(bare_args, env, 1)
+            bare.append(t)
+            bare_mem.append(m)
+            t, m = await _median_cold_start(args, case_env, 1)
+            ours.append(t)
+            ours_mem.append(m)
+        mo, mb = statistics.median(ours), statistics.median(bare)
+        print(f"  {label:<36}: {mo * 1000:7.1f} ms vs bare {mb * 1000:7.1f} ms = {mo / mb:5.2f} x   "
+              f"RSS {statistics.median(ours_mem) / 1024:6.1f} MiB vs {statistics.median(bare_mem) / 1024:6.1f} MiB")
+
+
+def bench_context() -> None:
+    sys.path.insert(0, str(HERE))
+    from context_cost import report
+
+    report()
+
+
+async def _timed(call, calls: int) -> float:
+    for _ in range(20):
+        await call()
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        await call()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 async def bench_round_trip(calls: int) -> None:
+    from mcp.server.mcpserver import MCPServer
+
     from novita_mcp.hooks import Hooks
     from novita_mcp.sandbox import Sandbox
     from novita_mcp.server import build_server
@@ -94,29 +134,32 @@ async def bench_round_trip(calls: int) -> None:
     state = tempfile.mkdtemp()
     settings = Settings(api_key=sandbox.api_key, base_url=sandbox.base_url, state_dir=Path(state))
     server = build_server(settings, sandbox.transport(), hooks=Hooks(clock=sandbox.clock.now))
-    tool_times, direct_times = [], []
+    bare = MCPServer("bare")
+
+    @bare.tool()
+    def ping() -> str:
+        """Answer pong."""
+        return "pong"
+
     async with Client(server) as client:
-        for _ in range(20):
-            await client.call_tool("get_balance", {})
-        for _ in range(calls):
-            start = time.perf_counter()
-            result = await client.call_tool("get_balance", {})
-            tool_times.append(time.perf_counter() - start)
-            assert not result.is_error
+        async def tool() -> None:
+            assert not (await client.call_tool("get_balance", {})).is_error
+        mt = await _timed(tool, calls)
+    async with Client(bare) as client:
+        async def pinged() -> None:
+            assert not (await client.call_tool("ping", {})).is_error
+        mp = await _timed(pinged, calls)
     headers = {"Authorization": f"Bearer {sandbox.api_key}"}
     async with httpx.AsyncClient(base_url=sandbox.base_url, transport=sandbox.transport(), headers=headers) as http:
-        for _ in range(20):
-            await http.get("/openapi/v1/billing/balance/detail")
-        for _ in range(calls):
-            start = time.perf_counter()
-            response = await http.get("/openapi/v1/billing/balance/detail")
-            direct_times.append(time.perf_counter() - start)
-            assert response.status_code == 200
-    mt, md = statistics.median(tool_times), statistics.median(direct_times)
-    print(f"round trip, get_balance ({calls} calls, median)")
-    print(f"  MCP tool (in-memory client -> server -> client -> sandbox) : {mt * 1000:7.3f} ms")
-    print(f"  direct httpx GET to the sandbox                           : {md * 1000:7.3f} ms")
-    print(f"  ratio                                                     : {mt / md:7.2f} x")
+        async def direct() -> None:
+            assert (await http.get("/openapi/v1/billing/balance/detail")).status_code == 200
+        md = await _timed(direct, calls)
+    print(f"per-call round trip ({calls} calls, median)")
+    print(f"  get_balance through MCP (in-memory client -> server -> client -> sandbox) : {mt * 1000:7.3f} ms")
+    print(f"  bare MCPServer ping tool through the same client                         : {mp * 1000:7.3f} ms")
+    print(f"  direct httpx GET to the sandbox                                          : {md * 1000:7.3f} ms")
+    print(f"  ratios: tool / ping {mt / mp:.2f} x, tool / direct {mt / md:.2f} x "
+          "(ping and direct each include work the tool call shares, so they do not simply add up)")
 
 
 def main() -> None:
@@ -125,6 +168,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=300)
     ns = parser.parse_args()
     anyio.run(bench_cold_start, ns.runs)
+    bench_context()
     anyio.run(bench_round_trip, ns.calls)
 
 

@@ -94,5 +94,12 @@ def build_server(
     from novita_mcp.guard.redact import install_log_redaction
 
     install_client_logs(server, relay)
+    from novita_mcp.catalogue_resources import register_catalogue_resources
+    from novita_mcp.media_resources import register_media_resources
+    from novita_mcp.prompts import register_prompts
+
+    register_media_resources(server)
+    register_catalogue_resources(server, {t.name for t in tools})
+    register_prompts(server)
     install_log_redaction(s.get_secret_value() for s in (settings.api_key, settings.token_secret) if s is not None)
     return server

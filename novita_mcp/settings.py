@@ -201,7 +201,8 @@ class Settings(BaseSettings):
         "that would pass it is refused.", ge=0
     )
     session_budget_usd: Decimal | None = _env(
-        "NOVITA_MCP_SESSION_BUDGET_USD", None, "Hard cap on what one server run may spend (on stdio: the client's session; over HTTP: the whole server process).", ge=0
+        "NOVITA_MCP_SESSION_BUDGET_USD", None, "Hard cap on what one session may spend: on stdio the server's life; over HTTP each MCP session "
+        "(2025-11-25), while 2026-07-28 and stateless calls share one.", ge=0
     )
     daily_budget_usd: Decimal | None = _env(
         "NOVITA_MCP_DAILY_BUDGET_USD", None, "Hard cap on what may be spent per UTC day (kept across restarts).", ge=0

@@ -93,7 +93,9 @@ class Services:
     """What a tool can reach; one per server lifespan.
 
     ``hooks`` are the server's seams (clock, pauses, poll interval, DNS); ``llm_models`` is the
-    models list with the time it was read, cached for this lifespan (``tools/llm/catalogue.py``).
+    models list with the time it was read, cached for this lifespan (``tools/llm/catalogue.py``);
+    ``media_store`` is ``media_resources.MediaStore``, made on first use (typed loosely here
+    because that module reaches tools through this one).
     """
 
     settings: Settings
@@ -101,6 +103,7 @@ class Services:
     guard: Guard
     hooks: Hooks = field(default_factory=Hooks)
     llm_models: tuple[float, list[LLMModel]] | None = None
+    media_store: object | None = None
 
 
 def services(ctx: Context) -> Services:

@@ -143,3 +143,15 @@ def _the_key_never_reaches_a_log(caplog, state_dir):
     audit = state_dir / "audit.jsonl"
     if audit.exists():
         assert TEST_KEY not in audit.read_text(), "the API key leaked into the audit log"
+
+
+@pytest.fixture(scope="session")
+def pg() -> Any:
+    """One real PostgreSQL server (initdb in a temp dir, a free port) for every test that needs it."""
+    from .pg_server import remove, start_postgres
+
+    server = start_postgres()
+    try:
+        yield server
+    finally:
+        remove(server)

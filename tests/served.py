@@ -28,12 +28,11 @@ __all__ = ["serve_asgi", "serve_over_http", "serve_mcp_over_http", "http_server"
 
 
 @asynccontextmanager
-async def serve_asgi(app: Any, *, lifespan: str = "off") -> AsyncIterator[str]:
-    """Serve an ASGI app on a free loopback port in this event loop; yields its base URL."""
+async def serve_asgi(app: Any, *, host: str = "127.0.0.1", lifespan: str = "off") -> AsyncIterator[int]:
+    """Serve an ASGI app on a free port of ``host`` in this event loop; yields the port."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
+    sock.bind((host, 0))
     server = uvicorn.Server(uvicorn.Config(app, log_level="critical", lifespan=lifespan))
     async with anyio.create_task_group() as tg:
         tg.start_soon(server.serve, [sock])
@@ -41,7 +40,7 @@ async def serve_asgi(app: Any, *, lifespan: str = "off") -> AsyncIterator[str]:
             while not server.started:
                 await anyio.sleep(0.01)
         try:
-            yield f"http://127.0.0.1:{port}"
+            yield sock.getsockname()[1]
         finally:
             server.should_exit = True
     sock.close()
@@ -51,8 +50,8 @@ async def serve_asgi(app: Any, *, lifespan: str = "off") -> AsyncIterator[str]:
 async def serve_over_http(sandbox: Sandbox, *, latency: float = 0.05) -> AsyncIterator[str]:
     """Serve ``sandbox`` on a free loopback port, every API request ``latency`` seconds late."""
     sandbox.faults.latency = latency
-    async with serve_asgi(sandbox.app) as url:
-        yield url
+    async with serve_asgi(sandbox.app) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @asynccontextmanager
@@ -60,8 +59,8 @@ async def serve_mcp_over_http(server: Any) -> AsyncIterator[str]:
     """A novita-mcp server's streamable HTTP app on a loopback port; yields the ``/mcp`` URL."""
     from novita_mcp.http_app import build_http_app
 
-    async with serve_asgi(build_http_app(server, host="127.0.0.1", token=None), lifespan="on") as url:
-        yield url + "/mcp"
+    async with serve_asgi(build_http_app(server, host="127.0.0.1", token=None), lifespan="on") as port:
+        yield f"http://127.0.0.1:{port}/mcp"
 
 
 def http_server(sandbox: Sandbox, base_url: str, make_settings: Callable[..., Settings], *,

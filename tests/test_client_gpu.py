@@ -97,10 +97,10 @@ async def test_resources_round_trip_through_the_client(sandbox) -> None:
         await res.create_storage(cluster_id="5", name="vol", size_gb=10)
         storages = await res.list_storages()
         await res.save_registry_auth(registry="ghcr.io", username="me",
-                                     password=SecretStr("pw"))
+                                     password=SecretStr("Hunter2-not-an-id!"))
         auths = await res.registry_auths()
     assert template.id == template_id and template.port_list() == [(8000, "http")]
     sent = sandbox.state.requests_to("/gpu-instance/openapi/v1/template/create")[0].body
     assert sent["template"]["ports"] == [{"type": "http", "ports": ["8000"]}]
     assert storages.total == 1 and storages.data[0].storage_size == 10
-    assert auths[0].username == "me" and "pw" not in repr(auths[0])
+    assert auths[0].username == "me" and "Hunter2-not-an-id!" not in repr(auths[0])

@@ -316,3 +316,13 @@ async def test_a_failing_balance_check_refuses_readably_and_sends_nothing(make_s
     assert result.is_error
     assert "SERVICE_UNAVAILABLE" in text(result) and "Nothing was done" in text(result)
     assert creates(sandbox) == 0
+
+
+async def test_a_call_refused_while_it_is_planned_is_audited(make_server, sandbox, state_dir) -> None:
+    async with connect(make_server()) as client:
+        result = await client.call_tool("delete_instance", {"instance_id": "nope"})
+    assert result.is_error and "Nothing was done" in text(result)
+    records = [json.loads(line) for line in (state_dir / "audit.jsonl").read_text().splitlines()]
+    (refused,) = [r for r in records if r["event"] == "refused"]
+    assert refused["tool"] == "delete_instance" and refused["stage"] == "planning"
+    assert "RESOURCE_NOT_FOUND" in refused["reason"] and refused["arguments"] == {"instance_id": "nope"}

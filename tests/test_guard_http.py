@@ -273,6 +273,18 @@ async def test_two_http_sessions_confirming_at_once_each_pay_their_own_quote(gua
     assert entries[made["big"].id].session != entries[made["small"].id].session  # one budget scope per session
 
 
+async def test_on_2025_11_25_each_call_is_asked_with_its_own_approval_number(guarded, sandbox) -> None:
+    args = {"name": "vol", "size_gb": 10, "cluster_id": "1"}
+    ask = elicitation("accept")
+    async with connect(guarded(), mode="legacy", elicit=ask) as client:
+        first = await client.call_tool("create_network_storage", args)
+        second = await client.call_tool("create_network_storage", args)
+    numbers = [q.split("(approval ")[1].split(")")[0] for q in ask.questions]
+    assert first.structured_content["status"] == second.structured_content["status"] == "done"
+    assert len(numbers) == 2 and numbers[0] != numbers[1]  # one approval, one call
+    assert posts(sandbox, "/gpu-instance/openapi/v1/networkstorage/create") == 2
+
+
 async def test_a_token_is_single_use_on_the_2025_11_25_revision_too(guarded, sandbox) -> None:
     args = {"name": "vol", "size_gb": 10, "cluster_id": "1"}
     async with connect(guarded(), mode="legacy") as client:

@@ -27,18 +27,9 @@ from novita_mcp.guard.ledger_pg import LedgerUnavailable, PostgresLedger
 from novita_mcp.guard.pg import SCHEMA, SCHEMA_VERSION
 from novita_mcp.settings import Settings
 
-from .pg_server import PostgresServer, remove, start_postgres
+from .pg_server import PostgresServer
 
 NOON = day_bounds(1_790_000_000)[0] + 12 * 3600
-
-
-@pytest.fixture(scope="module")
-def pg() -> Iterator[PostgresServer]:
-    server = start_postgres()
-    try:
-        yield server
-    finally:
-        remove(server)
 
 
 @pytest.fixture

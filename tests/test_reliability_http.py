@@ -9,23 +9,18 @@ connection, and "a name resolving to 127.0.0.1" is a resolver injected through t
 from __future__ import annotations
 
 import base64
-import socket
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pytest
-import uvicorn
 from mcp import Client
 
-from novita_mcp.http_app import build_http_app
 from novita_mcp.sandbox import FaultRule
 from novita_mcp.sandbox.media_encode import png
 
 from .conftest import connect
-from .served import http_server, serve_over_http
+from .served import http_server, serve_mcp_over_http, serve_over_http
 
 pytestmark = pytest.mark.anyio
 
@@ -202,27 +197,6 @@ async def test_the_sandbox_s_own_file_urls_are_allowed(sandbox, served, make_set
 
 
 # --- local paths over HTTP ----------------------------------------------------------------------------------
-@asynccontextmanager
-async def mcp_over_http(server: Any) -> AsyncIterator[str]:
-    """Our MCP server itself on a loopback port, so calls arrive over HTTP as from another machine."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    app = build_http_app(server, host="127.0.0.1", token=None)
-    web = uvicorn.Server(uvicorn.Config(app, log_level="critical", lifespan="on"))
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(web.serve, [sock])
-        with anyio.fail_after(10):
-            while not web.started:
-                await anyio.sleep(0.01)
-        try:
-            yield f"http://127.0.0.1:{port}/mcp"
-        finally:
-            web.should_exit = True
-    sock.close()
-
-
 async def test_local_paths_over_http_are_refused_alike_whether_they_exist_or_not(sandbox, served, make_settings,
                                                                                 tmp_path) -> None:
     secret = tmp_path / "secret.png"
@@ -232,7 +206,7 @@ async def test_local_paths_over_http_are_refused_alike_whether_they_exist_or_not
     (allowed / "ok.png").write_bytes(png(64, 64))
     (allowed / "link.png").symlink_to(secret)
     server = server_for(sandbox, served, make_settings, files_dir=allowed)
-    async with mcp_over_http(server) as url, Client(url) as client:
+    async with serve_mcp_over_http(server) as url, Client(url) as client:
         answers = {}
         for name, value in {"exists": str(secret), "missing": str(tmp_path / "nope.png"),
                             "dotdot": str(allowed / ".." / "secret.png"), "link": str(allowed / "link.png"),
@@ -251,7 +225,7 @@ async def test_local_paths_over_http_are_refused_alike_whether_they_exist_or_not
 async def test_without_a_files_dir_no_local_file_is_read_over_http(sandbox, served, make_settings, tmp_path) -> None:
     photo = tmp_path / "photo.png"
     photo.write_bytes(png(64, 64))
-    async with mcp_over_http(server_for(sandbox, served, make_settings)) as url, Client(url) as client:
+    async with serve_mcp_over_http(server_for(sandbox, served, make_settings)) as url, Client(url) as client:
         result = await client.call_tool("upload_training_images", {"images": [str(photo)]})
         inline = await client.call_tool("edit_image", {"operation": "upscale",
                                                        "image": PNG_B64})
@@ -267,10 +241,10 @@ async def test_a_batch_input_path_over_http_follows_the_same_rule(sandbox, serve
     allowed = tmp_path / "allowed"
     allowed.mkdir()
     (allowed / "ok.jsonl").write_text(line)
-    async with mcp_over_http(server_for(sandbox, served, make_settings)) as url, Client(url) as client:
+    async with serve_mcp_over_http(server_for(sandbox, served, make_settings)) as url, Client(url) as client:
         outside = await client.call_tool("create_batch", {"path": str(tmp_path / "secret.jsonl")})
         missing = await client.call_tool("create_batch", {"path": str(tmp_path / "nope.jsonl")})
-    async with mcp_over_http(server_for(sandbox, served, make_settings, files_dir=allowed)) as url, \
+    async with serve_mcp_over_http(server_for(sandbox, served, make_settings, files_dir=allowed)) as url, \
             Client(url) as client:
         inside = await client.call_tool("create_batch", {"path": str(allowed / "ok.jsonl")})
     assert outside.is_error and "NOVITA_MCP_FILES_DIR" in text_of(outside)

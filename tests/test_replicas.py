@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import warnings
@@ -31,7 +30,6 @@ import anyio
 import httpx2
 import psycopg
 import pytest
-import uvicorn
 from anyio.abc import Process
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
@@ -41,7 +39,8 @@ from novita_mcp.guard.pg import SCHEMA
 from novita_mcp.sandbox import ManualClock, Sandbox
 
 from .conftest import TEST_KEY
-from .pg_server import PostgresServer, free_port, remove, start_postgres
+from .pg_server import PostgresServer, free_port
+from .served import serve_asgi
 
 pytestmark = pytest.mark.anyio
 
@@ -120,15 +119,6 @@ def hosts() -> Iterator[tuple[Host, Host]]:
 
 
 @pytest.fixture(scope="module")
-def pg() -> Iterator[PostgresServer]:
-    server = start_postgres()
-    try:
-        yield server
-    finally:
-        remove(server)
-
-
-@pytest.fixture(scope="module")
 def anyio_backend() -> str:
     return "asyncio"  # module-wide, so one pair of replicas can serve several tests
 
@@ -136,21 +126,9 @@ def anyio_backend() -> str:
 @asynccontextmanager
 async def sandbox_served(sandbox: Sandbox) -> AsyncIterator[int]:
     """The sandbox on every address of this host (the replicas' hosts reach it through their gateway)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("0.0.0.0", 0))
     sandbox.faults.latency = LATENCY
-    server = uvicorn.Server(uvicorn.Config(sandbox.app, log_level="critical", lifespan="off"))
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(server.serve, [sock])
-        with anyio.fail_after(10):
-            while not server.started:
-                await anyio.sleep(0.01)
-        try:
-            yield sock.getsockname()[1]
-        finally:
-            server.should_exit = True
-    sock.close()
+    async with serve_asgi(sandbox.app, host="0.0.0.0") as port:
+        yield port
 
 
 # --- replicas -----------------------------------------------------------------------------------

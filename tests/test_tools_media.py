@@ -44,8 +44,8 @@ async def test_flux_image_is_quoted_by_the_published_formula_and_charged_exactly
     assert Decimal(str(out["charged_usd"])) == Decimal("0.0015") == spent(sandbox, before)
     links = [b for b in result.content if b.type == "resource_link"]
     assert len(links) == 2 and links[0].mime_type == "image/png" and "expires" in links[0].description
-    # the in-process sandbox's URLs resolve only inside the server, so the link points at a local copy
-    assert links[0].uri.startswith("file://") and Path(out["files"][0]["local_path"]).read_bytes()[:4] == b"\x89PNG"
+    # the in-process sandbox's URLs resolve only inside the server: a local copy, served as a resource
+    assert links[0].uri.startswith("novita-media://") and Path(out["files"][0]["local_path"]).read_bytes()[:4] == b"\x89PNG"
     assert out["files"][0]["url"].startswith("http://sandbox.novita.invalid/files/media/")
 
 
@@ -108,13 +108,13 @@ async def test_output_dir_receives_the_files_and_their_paths_are_returned(media_
     assert sniff(saved.read_bytes()).width == 256
 
 
-async def test_a_small_preview_is_inlined_only_when_asked(media_server) -> None:
+async def test_a_small_preview_is_inlined_unless_turned_off(media_server) -> None:
     async with connect(media_server()) as client:
-        plain = await client.call_tool("generate_image", {"prompt": "x", "width": 64, "height": 64})
-        shown = await client.call_tool("generate_image", {"prompt": "x", "width": 64, "height": 64, "preview": True})
+        plain = await client.call_tool("generate_image", {"prompt": "x", "width": 64, "height": 64, "preview": False})
+        shown = await client.call_tool("generate_image", {"prompt": "x", "width": 64, "height": 64})
     assert not [b for b in plain.content if b.type == "image"]
     images = [b for b in shown.content if b.type == "image"]
-    assert len(images) == 1 and len(base64.b64decode(images[0].data)) <= 4096
+    assert len(images) == 1 and len(base64.b64decode(images[0].data)) <= 60_000
 
 
 async def test_edit_reads_a_local_file_and_upscales_it(media_server, sandbox, tmp_path) -> None:

@@ -28,7 +28,8 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -211,30 +212,36 @@ class SQLiteLedger:
     def __repr__(self) -> str:
         return f"SQLiteLedger({str(self.path)!r})"
 
+    @contextmanager
+    def _immediate(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken before reading: every other writer (any process) waits."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
     def _counting(self, session: str, at: float) -> list[Entry]:
         day_start, _ = day_bounds(at)
         return [_entry(r) for r in self._db.execute(_COUNTING, (day_start - 86400, session)).fetchall()]
 
     def reserve(self, reservation: Reservation, judge: Callable[[Totals], tuple[T, bool]], *,
                 at: float) -> tuple[T, str | None]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                verdict, write = judge(committed(self._counting(reservation.session, at), session=reservation.session,
-                                                 now=at))
-                entry_id = None
-                if write:
-                    entry_id = uuid.uuid4().hex
-                    r = reservation
-                    self._db.execute(
-                        "INSERT INTO reservations (id, session, tool, state, upfront_usd, hourly_usd, started_at, "
-                        "ended_at, auto, resource_id, check_with, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                        (entry_id, r.session, r.tool, "reserved", str(r.upfront_usd), str(r.hourly_usd) if r.hourly_usd else "0", at, None,
-                         int(r.auto), None, r.check, at))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._immediate() as db:
+            verdict, write = judge(committed(self._counting(reservation.session, at), session=reservation.session,
+                                             now=at))
+            entry_id = None
+            if write:
+                entry_id = uuid.uuid4().hex
+                r = reservation
+                db.execute(
+                    "INSERT INTO reservations (id, session, tool, state, upfront_usd, hourly_usd, started_at, "
+                    "ended_at, auto, resource_id, check_with, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (entry_id, r.session, r.tool, "reserved", str(r.upfront_usd),
+                     str(r.hourly_usd) if r.hourly_usd else "0", at, None, int(r.auto), None, r.check, at))
         return verdict, entry_id
 
     def _update(self, sql: str, params: tuple) -> int:
@@ -283,36 +290,24 @@ class SQLiteLedger:
                 return False
         return True
 
+    _OPEN_APPROVAL = ("SELECT nonce FROM approvals WHERE session=? AND key=? AND state='asked' AND created_at > ? "
+                      "ORDER BY created_at LIMIT 1")
+
     def ask_approval(self, session: str, key: str, *, at: float, ttl: float) -> str:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._db.execute("SELECT nonce FROM approvals WHERE session=? AND key=? AND state='asked' "
-                                       "AND created_at > ? ORDER BY created_at LIMIT 1",
-                                       (session, key, at - ttl)).fetchone()
-                nonce = row[0] if row else uuid.uuid4().hex[:12]
-                if row is None:
-                    self._db.execute("INSERT INTO approvals (nonce, session, key, state, created_at) VALUES "
-                                     "(?,?,?,'asked',?)", (nonce, session, key, at))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-        return str(nonce)
+        with self._immediate() as db:
+            row = db.execute(self._OPEN_APPROVAL, (session, key, at - ttl)).fetchone()
+            if row is not None:
+                return str(row[0])
+            nonce = uuid.uuid4().hex[:12]
+            db.execute("INSERT INTO approvals (nonce, session, key, state, created_at) VALUES (?,?,?,'asked',?)",
+                       (nonce, session, key, at))
+        return nonce
 
     def use_approval(self, session: str, key: str, *, at: float, ttl: float) -> bool:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._db.execute("SELECT nonce FROM approvals WHERE session=? AND key=? AND state='asked' "
-                                       "AND created_at > ? ORDER BY created_at LIMIT 1",
-                                       (session, key, at - ttl)).fetchone()
-                if row is not None:
-                    self._db.execute("UPDATE approvals SET state='used' WHERE nonce=?", (row[0],))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._immediate() as db:
+            row = db.execute(self._OPEN_APPROVAL, (session, key, at - ttl)).fetchone()
+            if row is not None:
+                db.execute("UPDATE approvals SET state='used' WHERE nonce=?", (row[0],))
         return row is not None
 
     def close(self) -> None:

@@ -219,8 +219,7 @@ def guarded_function(spec: Any, tool_params: list[inspect.Parameter], output: ty
     token_param = inspect.Parameter(
         TOKEN_PARAM, inspect.Parameter.KEYWORD_ONLY, default=None,
         annotation=Annotated[str | None, Field(description=(
-            "Leave empty. If a previous call returned status 'confirmation_required' and the user approved the "
-            "plan, pass its token here with exactly the same arguments."), max_length=2048)],
+            "From an approved confirmation_required answer."), max_length=2048)],
     )
     _sign(planner, [ctx_param, *tool_params, token_param], f"plan_{tool}")
     plan_param = inspect.Parameter(PLAN_PARAM, inspect.Parameter.KEYWORD_ONLY,

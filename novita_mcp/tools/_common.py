@@ -27,11 +27,9 @@ DAY = 86400
 MAX_LIMIT = 100
 MAX_WAIT = 50  # seconds; below the ~60 s at which clients give up on a call
 
-Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Most items to return (1-100).")]
-Offset = Annotated[int, Field(ge=0, le=100_000, description="Items to skip, from a previous page's next_offset.")]
-MaxWait = Annotated[int, Field(ge=0, le=MAX_WAIT, description=(
-    "Longest time to wait in seconds (0 = just look once). If it is not done by then, the result says so; "
-    "call again to keep waiting."))]
+Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT)]
+Offset = Annotated[int, Field(ge=0, le=100_000)]
+MaxWait = Annotated[int, Field(ge=0, le=MAX_WAIT, description="Not done by then? Call again.")]
 
 
 class Page(BaseModel):
@@ -41,9 +39,8 @@ class Page(BaseModel):
     next_offset: int | None = Field(description="Pass as offset to get the next page; null when there is none.")
 
 
+# What every delete tool answers (no docstring: it would become a description in every schema).
 class Deleted(BaseModel):
-    """What every delete tool answers."""
-
     resource_id: str = Field(description="The id of what was deleted.")
     message: str
 

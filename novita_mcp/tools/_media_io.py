@@ -7,8 +7,10 @@
   opened: URLs must be public http(s) (checked even when Novita, not us, fetches them), and
   local paths are read on stdio but, for a call that came over HTTP, only under
   ``NOVITA_MCP_FILES_DIR`` - with one answer for refused and missing paths.
-* An output is a URL plus a ``ResourceLink`` with its MIME type and expiry; with
-  ``NOVITA_MCP_OUTPUT_DIR`` set it is also downloaded there (without the API key for
+* An output is a URL plus a ``ResourceLink`` to a ``novita-media://`` resource (served by
+  ``novita_mcp.media_resources``) with its MIME type; the first image also comes as a small
+  inline preview (``novita_mcp.previews``) unless the call says ``preview=false``. With
+  ``NOVITA_MCP_OUTPUT_DIR`` set a file is also downloaded there (without the API key for
   foreign hosts). Base64 answers (synchronous edits) are written to a file, never inlined,
   as are outputs of the in-process sandbox, whose URLs only resolve inside the server
   (both into the output dir, else ``<state dir>/media``).
@@ -41,6 +43,8 @@ from novita_mcp.client.media_formats import (
     MediaInfo,
     sniff,
 )
+from novita_mcp.media_resources import media_store
+from novita_mcp.previews import image_preview
 from novita_mcp.settings import SANDBOX_BASE_URL
 from novita_mcp.toolkit import Context, Services, services, shown
 from novita_mcp.tools._common import iso
@@ -53,7 +57,8 @@ __all__ = ["Source", "describe_input", "image_source", "audio_source", "MediaFil
 
 log = logging.getLogger("novita_mcp.tools.media")
 
-PREVIEW_MAX_BYTES = 4096
+PREVIEW_MAX_BYTES = 60_000  # an inline preview (novita_mcp.previews), base64 in the result
+PREVIEW_SOURCE_MAX_BYTES = 40 * 1024 * 1024  # the most downloaded just to make a preview
 DOWNLOAD_MAX_BYTES = 512 * 1024 * 1024
 # A whole download, inside one tool call that clients give up on after ~60 s.
 DOWNLOAD_DEADLINE = 30.0
@@ -288,22 +293,25 @@ def _save(folder: Path, stem: str, fmt: str, data: bytes) -> Path:
     return path
 
 
-def _link(file: MediaFile, name: str, size: int | None = None) -> ResourceLink:
-    expiry = f"; expires {file.expires_at}" if file.expires_at else ""
-    return ResourceLink(type="resource_link", name=name, uri=file.url, mime_type=file.mime_type, size=size,
+def _link(file: MediaFile, uri: str, name: str, size: int | None = None) -> ResourceLink:
+    expiry = f"; URL expires {file.expires_at}" if file.expires_at else ""
+    return ResourceLink(type="resource_link", name=name, uri=uri, mime_type=file.mime_type, size=size,
                         description=f"Generated {file.kind}{expiry}")
 
 
 async def deliver_urls(app: Services, items: list[tuple[str, str, str, int]], *, stem: str,
-                       preview: bool = False) -> Delivery:
-    """Links (and downloads into the output dir) for ``(kind, url, format, ttl_seconds)`` outputs."""
+                       preview: bool = True) -> Delivery:
+    """Links (and downloads into the output dir) for ``(kind, url, format, ttl_seconds)`` outputs.
+
+    Each link is a ``novita-media://`` resource that ``resources/read`` serves; the first image
+    also comes as a small inline preview unless ``preview`` is False."""
     now = app.guard.clock()
     delivery = Delivery([], [])
     for i, (kind, url, fmt, ttl) in enumerate(items):
         fmt = fmt or url.split("?")[0].rsplit(".", 1)[-1].lower()
         mime = MIME.get(fmt, "application/octet-stream")
         file = MediaFile(kind=kind, url=url, mime_type=mime, expires_at=iso(now + ttl) if ttl > 0 else None)
-        # The in-process sandbox's URLs resolve only inside this server: keep a local copy and link that.
+        # The in-process sandbox's URLs resolve only inside this server: keep a local copy.
         in_process = url.startswith(SANDBOX_BASE_URL + "/")
         folder = _target_dir(app, fallback=in_process)
         data: bytes | None = None
@@ -315,34 +323,44 @@ async def deliver_urls(app: Services, items: list[tuple[str, str, str, int]], *,
                 file.note = f"Not downloaded: {exc.message}"
             else:
                 file.local_path = str(_save(folder, f"{stem}-{i + 1}", fmt, data))
-        link = file.model_copy(update={"url": Path(file.local_path).resolve().as_uri()}) if in_process and \
-            file.local_path else file
+        wants_preview = preview and kind == "image" and i == 0
+        if wants_preview and data is None:
+            data = await _fetch_for_preview(app, url)
+        uri = media_store(app).register(kind, fmt, url=url, path=file.local_path, data=data)
         delivery.files.append(file)
-        delivery.blocks.append(_link(link, f"{stem}-{i + 1}.{_EXT.get(fmt, fmt)}", len(data) if data else None))
-        if preview and kind == "image" and i == 0:
-            delivery.blocks.extend(await _preview(app, url, mime, data))
+        delivery.blocks.append(_link(file, uri, f"{stem}-{i + 1}.{_EXT.get(fmt, fmt)}", len(data) if data else None))
+        if wants_preview and data is not None:
+            delivery.blocks.extend(_preview_blocks(data))
     return delivery
 
 
-async def _preview(app: Services, url: str, mime: str, data: bytes | None) -> list[ContentBlock]:
-    if data is None:
-        try:
-            data, _ = await app.client.http.get_bytes(url, max_bytes=PREVIEW_MAX_BYTES, deadline=10.0)
-        except NovitaError:
-            return []
-    if len(data) > PREVIEW_MAX_BYTES:
+async def _fetch_for_preview(app: Services, url: str) -> bytes | None:
+    try:
+        data, _ = await app.client.http.get_bytes(url, max_bytes=PREVIEW_SOURCE_MAX_BYTES, deadline=10.0)
+    except NovitaError:
+        return None
+    return data
+
+
+def _preview_blocks(data: bytes) -> list[ContentBlock]:
+    made = image_preview(data)
+    if made is None:
         return []
-    return [ImageContent(type="image", data=base64.b64encode(data).decode(), mime_type=mime)]
+    return [ImageContent(type="image", data=base64.b64encode(made[0]).decode(), mime_type=made[1])]
 
 
-def deliver_bytes(app: Services, kind: str, fmt: str, data: bytes, *, stem: str) -> Delivery:
-    """A base64 answer, written to the output dir (or a temp dir) and linked as a file:// resource."""
+def deliver_bytes(app: Services, kind: str, fmt: str, data: bytes, *, stem: str, preview: bool = True) -> Delivery:
+    """A base64 answer, written to the output dir (or the state dir) and linked as a resource."""
     folder = _target_dir(app, fallback=True)
     assert folder is not None
     path = _save(folder, f"{stem}-{secrets.token_hex(3)}", fmt, data)
     file = MediaFile(kind=kind, url=path.resolve().as_uri(), mime_type=MIME.get(fmt, "application/octet-stream"),
                      local_path=str(path))
-    return Delivery([file], [_link(file, path.name, len(data))])
+    uri = media_store(app).register(kind, fmt, path=str(path))
+    blocks: list[ContentBlock] = [_link(file, uri, path.name, len(data))]
+    if preview and kind == "image":
+        blocks.extend(_preview_blocks(data))
+    return Delivery([file], blocks)
 
 
 def ttl_of(value: int) -> int:

@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from novita_mcp.client.errors import NovitaError
 from novita_mcp.guard.pipeline import guarded_function
+from novita_mcp.lean_schema import lean_input_schema, lean_output_schema
 from novita_mcp.toolkit import Reply, Run, ToolSpec
 
 __all__ = ["tool_object"]
@@ -108,5 +109,9 @@ def tool_object(spec: ToolSpec) -> Tool:
 
     wrapper.__name__ = spec.name
     wrapper.__doc__ = inspect.getdoc(spec.fn)
-    return Tool.from_function(wrapper, name=spec.name, title=spec.title, annotations=spec.annotations,
+    tool = Tool.from_function(wrapper, name=spec.name, title=spec.title, annotations=spec.annotations,
                               description=inspect.getdoc(spec.fn))
+    # What tools/list shows: lean schemas (same constraints; arguments are still validated by the model).
+    tool.parameters = lean_input_schema(tool.parameters)
+    tool.fn_metadata.output_schema = lean_output_schema(tool.fn_metadata.output_schema)
+    return tool

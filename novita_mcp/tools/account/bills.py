@@ -19,7 +19,7 @@ _CYCLE: dict[Cycle, CycleType] = {"hour": "Hour", "day": "Day", "week": "Week", 
 UsageCategory = Literal["summary", "gpu", "llm", "serverless", "cloud_storage", "gen_api", "llm_dedicated_endpoint"]
 FixedCategory = Literal["summary", "gpu", "local_storage", "image", "serverless", "cloud_storage"]
 
-DateArg = Annotated[str | None, Field(description="UTC date YYYY-MM-DD.", pattern=r"^\d{4}-\d{2}-\d{2}$")]
+DateArg = Annotated[str | None, Field(description="UTC.", pattern=r"^\d{4}-\d{2}-\d{2}$")]
 
 
 class Balance(BaseModel):
@@ -75,20 +75,16 @@ def _window(start_date: str | None, end_date: str | None, now: float, default_da
 @tool(title="Usage-based bills", effects={Effect.READ})
 async def list_usage_bills(
     ctx: Context,
-    cycle: Annotated[Cycle, Field(description="Bucket size of each line.")] = "day",
-    category: Annotated[UsageCategory, Field(description="'summary' gives one line per category.")] = "summary",
-    product_name: Annotated[str | None, Field(description="Filter: part of the product name.", max_length=200)] = None,
-    resource_id: Annotated[str | None, Field(description="Filter: one instance/endpoint id.", max_length=100)] = None,
+    cycle: Cycle = "day",
+    category: Annotated[UsageCategory, Field(description="summary: a line per category.")] = "summary",
+    product_name: Annotated[str | None, Field(max_length=200)] = None,
+    resource_id: Annotated[str | None, Field(description="Instance/endpoint id.", max_length=100)] = None,
     start_date: DateArg = None,
     end_date: DateArg = None,
     limit: Limit = 20,
     offset: Offset = 0,
 ) -> Reply[UsageBills]:
-    """Pay-as-you-go charges (LLM tokens, generations, GPU time, serverless, storage), newest first.
-
-    Defaults to the last 7 days; a window spans at most 31 days. Use category 'summary' to see where
-    money went, then a category to see products.
-    """
+    """Pay-as-you-go charges, newest first; default the last 7 days, at most 31."""
     app = services(ctx)
     start, end = _window(start_date, end_date, app.guard.clock(), 7)
     raw = await app.client.account.usage_bills(
@@ -128,15 +124,15 @@ class FixedTermBills(BaseModel):
 @tool(title="Subscription (fixed-term) bills", effects={Effect.READ})
 async def list_fixed_term_bills(
     ctx: Context,
-    category: Annotated[FixedCategory, Field(description="Product family of the subscription.")] = "summary",
-    product_name: Annotated[str | None, Field(description="Filter: part of the product name.", max_length=200)] = None,
-    resource_id: Annotated[str | None, Field(description="Filter: one instance id.", max_length=100)] = None,
+    category: FixedCategory = "summary",
+    product_name: Annotated[str | None, Field(max_length=200)] = None,
+    resource_id: Annotated[str | None, Field(description="Instance id.", max_length=100)] = None,
     start_date: DateArg = None,
     end_date: DateArg = None,
     limit: Limit = 20,
     offset: Offset = 0,
 ) -> Reply[FixedTermBills]:
-    """Monthly subscription purchases and renewals (monthly GPU instances, storage, image dedicated endpoints)."""
+    """Subscription purchases and renewals."""
     app = services(ctx)
     start = parse_day(start_date, "start_date") if start_date else None
     end = parse_day(end_date, "end_date") + DAY if end_date else None
@@ -173,7 +169,7 @@ async def list_monthly_bills(
                                              pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
     limit: Annotated[int, Field(ge=1, le=24, description="Most months to return.")] = 6,
 ) -> Reply[MonthlyStatements]:
-    """Monthly statements (everything billed in a calendar month), newest first, with status and invoice."""
+    """Monthly statements, newest first, with status and invoice."""
     raw = await services(ctx).client.account.monthly_bills(start_month=start_month, page=1, page_size=limit)
     items = [MonthlyStatement(month=b.billing_month, total_usd=b.total_amount, paid_cash_usd=b.cash_pay_amount,
                               voucher_usd=b.voucher_pay_amount, owed_usd=b.debt_amount, status=b.status,

@@ -56,7 +56,7 @@ MAX_BATCH_LINES = MAX_LINES
 MAX_RESULT_BYTES = 20 * 1024 * 1024
 SNIPPET_CHARS = 1000
 KIND_OF: dict[str, Kind] = {path: kind for kind, path in ENDPOINTS.items()}
-BatchId = Annotated[ids.BatchId, Field(description="The batch id, e.g. from create_batch or list_batches.")]
+BatchId = ids.BatchId
 
 
 class BatchView(BaseModel):

@@ -54,7 +54,7 @@ GpuType = Literal["gpu-h100-sxm", "gpu-h200-sxm", "gpu-rtx4090"]
 assert set(get_args(GpuType)) == set(DEDICATED_GPU_TYPES), "GpuType must list the price table's GPU types"
 Region = Literal["eu-north1", "eu-west1", "us-central1"]
 
-EndpointId = Annotated[ids.EndpointId, Field(description="Dedicated endpoint id (from list_dedicated_endpoints).")]
+EndpointId = ids.EndpointId
 Replicas = Annotated[int, Field(ge=0, le=10, description="Replicas always running (billed hourly); 0 = asleep.")]
 MaxReplicas = Annotated[int, Field(ge=1, le=10, description="Most replicas when traffic grows.")]
 

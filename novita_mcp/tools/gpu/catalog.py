@@ -73,24 +73,16 @@ class GpuOffers(BaseModel):
 @tool(title="Find GPU products and prices", effects={Effect.READ})
 async def list_gpu_products(
     ctx: Context,
-    gpu_name: Annotated[str | None, Field(description="Part of the GPU name, e.g. 'H100', '4090'.",
-                                          max_length=100)] = None,
-    gpus: Annotated[int, Field(ge=1, le=8, description="GPUs per instance (1-8); prices are multiplied.")] = 1,
-    cluster_id: Annotated[ids.ClusterId | None, Field(description="Only this cluster (see list_clusters).")] = None,
-    max_usd_per_gpu_hour: Annotated[Decimal | None, Field(ge=0, le=1000,
-                                                          description="Skip products above this price.")] = None,
-    billing: Annotated[Billing, Field(description="Price to compare: on_demand, spot (can be reclaimed), "
-                                                  "or monthly (subscription).")] = "on_demand",
-    available_only: Annotated[bool, Field(description="Hide products with no stock anywhere.")] = True,
+    gpu_name: Annotated[str | None, Field(description="e.g. 'H100'.", max_length=100)] = None,
+    gpus: Annotated[int, Field(ge=1, le=8, description="Per instance.")] = 1,
+    cluster_id: ids.ClusterId | None = None,
+    max_usd_per_gpu_hour: Annotated[Decimal | None, Field(ge=0, le=1000)] = None,
+    billing: Billing = "on_demand",
+    available_only: bool = True,
     limit: Limit = 20,
     offset: Offset = 0,
 ) -> Reply[GpuOffers]:
-    """GPU products, cheapest first, with the price per hour in USD and where they are in stock.
-
-    Use this to answer "what is the cheapest available H100?"; then create_instance with the
-    product_id. For monthly billing the hourly columns still show on-demand rates, and
-    'monthly' lists the subscription prices.
-    """
+    """GPU products, cheapest first: USD per hour and where in stock."""
     client = services(ctx).client.gpu
     clusters = [c for c in await client.clusters() if not cluster_id or c.id == cluster_id]
     wire = BILLING_WIRE[billing]
@@ -142,7 +134,7 @@ async def list_cpu_products(
     ctx: Context,
     cluster_id: Annotated[ids.ClusterId | None, Field(description="Only this cluster.")] = None,
 ) -> Reply[CpuOffers]:
-    """CPU-only instance products, cheapest first; create one with create_instance(kind='cpu')."""
+    """CPU-only products, cheapest first, for create_instance(kind='cpu')."""
     raw = await services(ctx).client.gpu.cpu_products(cluster_id=cluster_id)
     items = sorted((CpuOffer(product_id=p.id, name=p.name, vcpus=p.cpu_num, memory_gb=p.memory_size,
                              rootfs_gb=p.rootfs_size, usd_per_hour=p.usd_per_hour, available=p.available_deploy)

@@ -34,10 +34,9 @@ __all__ = [
 Billing = Literal["on_demand", "spot", "monthly"]
 BILLING_WIRE: dict[str, BillingMethod] = {
     "on_demand": "onDemand", "spot": "spot", "monthly": "monthly"}
-InstanceId = Annotated[ids.InstanceId, Field(description="Instance id, from list_instances or create_instance.")]
-Months = Annotated[int, Field(ge=1, le=36, description="Subscription length in months (1-36).")]
-PortSpec = Annotated[str, Field(description="A port to expose as 'PORT/http' or 'PORT/tcp', e.g. '8000/http'.",
-                                pattern=r"^\d{1,5}/(http|tcp)$")]
+InstanceId = ids.InstanceId
+Months = Annotated[int, Field(ge=1, le=36)]
+PortSpec = Annotated[str, Field(description="e.g. '8000/http', '22/tcp'.", pattern=r"^\d{1,5}/(http|tcp)$")]
 
 BILLED_STATUSES = frozenset({"pulling", "running"})
 # Statuses in which an instance exists and may start billing again without a new decision.

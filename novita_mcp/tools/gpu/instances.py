@@ -51,12 +51,12 @@ class Instances(BaseModel):
 @tool(title="List instances", effects={Effect.READ})
 async def list_instances(
     ctx: Context,
-    status: Annotated[Status | None, Field(description="Only instances in this status.")] = None,
-    name: Annotated[str | None, Field(description="Part of the instance name.", max_length=255)] = None,
-    limit: Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Most items to return (1-100).")] = 20,
-    offset: Annotated[int, Field(ge=0, le=10_000, description="Items to skip (next_offset).")] = 0,
+    status: Status | None = None,
+    name: Annotated[str | None, Field(description="Part of the name.", max_length=255)] = None,
+    limit: Annotated[int, Field(ge=1, le=MAX_LIMIT)] = 20,
+    offset: Annotated[int, Field(ge=0, le=10_000)] = 0,
 ) -> Reply[Instances]:
-    """GPU and CPU instances of the account, newest first, with status, product, GPUs and billing mode."""
+    """The account's GPU and CPU instances, newest first: status, product, GPUs, billing."""
     found = await services(ctx).client.gpu.all_instances(status=status)
     rows = [summarize(i) for i in found if not name or name.lower() in i.name.lower()]
     chunk, pg = page(rows, offset, limit)
@@ -104,13 +104,9 @@ class InstanceDetail(InstanceSummary):
 async def get_instance(
     ctx: Context,
     instance_id: InstanceId,
-    include_secrets: Annotated[bool, Field(description="Also return the SSH/terminal password and secret-looking "
-                                                       "env values. Only when the user asks to connect.")] = False,
+    include_secrets: Annotated[bool, Field(description="Passwords and secret env values; only if the user asks.")] = False,
 ) -> Reply[InstanceDetail]:
-    """One instance: status, ports with their public URLs, SSH/Jupyter/log connection info, disks.
-
-    Passwords are withheld unless include_secrets is true.
-    """
+    """One instance: status, ports and URLs, SSH/Jupyter/log connection info, disks."""
     inst = await services(ctx).client.gpu.get_instance(instance_id)
     ssh_pw = inst.ssh.password.get_secret_value() if inst.ssh else inst.ssh_password_legacy.get_secret_value()
     envs = {e.key: (e.value if include_secrets or not _SECRET_ENV.search(e.key) else WITHHELD) for e in inst.envs}
@@ -171,13 +167,10 @@ def _series(points: list[MetricPoint]) -> SeriesSummary:
 async def get_instance_metrics(
     ctx: Context,
     instance_id: InstanceId,
-    minutes: Annotated[int, Field(ge=2, le=1440, description="How far back to look (2-1440 minutes).")] = 15,
-    interval_seconds: Annotated[int, Field(ge=16, le=3600, description="Seconds between points (>15).")] = 60,
+    minutes: Annotated[int, Field(ge=2, le=1440)] = 15,
+    interval_seconds: Annotated[int, Field(ge=16, le=3600)] = 60,
 ) -> Reply[InstanceMetricsView]:
-    """CPU, memory, disk, GPU and GPU-memory utilisation (percent) of an instance over the last minutes.
-
-    Points exist only while the instance runs; Novita's metrics lag by about a minute.
-    """
+    """CPU, memory, disk and GPU use (%) of a running instance lately."""
     app = services(ctx)
     end = int(app.guard.clock())
     start = end - minutes * 60

@@ -72,41 +72,30 @@ class CreatedInstance(BaseModel):
 @tool(title="Create a GPU or CPU instance", effects={Effect.BILLABLE}, plan=plan_create)
 async def create_instance(
     ctx: Context,
-    name: Annotated[str, Field(min_length=1, max_length=255, description="A name to recognise the instance by.")],
-    product_id: Annotated[ids.ProductId, Field(
-        description="From list_gpu_products (kind=gpu) or list_cpu_products (kind=cpu).")],
-    kind: Annotated[Literal["gpu", "cpu"], Field(description="gpu, or cpu for a CPU-only instance.")] = "gpu",
-    gpus: Annotated[int, Field(ge=1, le=8, description="GPUs (1-8; ignored for cpu).")] = 1,
-    image_url: Annotated[str | None, Field(min_length=1, max_length=500,
-                                           description="Container image; defaults to the template's.")] = None,
-    template_id: Annotated[OptionalId, Field(description="Start from this template (list_templates): image, "
-                                                         "ports, env, command and disk.")] = None,
-    cluster_id: Annotated[OptionalId, Field(description="Cluster (list_clusters); empty = any with stock.")] = None,
-    rootfs_gb: Annotated[int | None, Field(ge=10, le=6144, description="System disk GB (60 free; more costs "
-                                                                        "$0.005/GB/day).")] = None,
-    ports: Annotated[list[PortSpec] | None, Field(max_length=15, description="Ports to expose, e.g. "
-                                                                             "['8000/http', '22/tcp'].")] = None,
-    env: Annotated[dict[str, Annotated[str, Field(max_length=4095)]] | None,
-                   Field(max_length=100, description="Environment variables (added to the template's).")] = None,
-    command: Annotated[str | None, Field(max_length=2047, description="Overrides the image's CMD.")] = None,
-    jupyter: Annotated[bool, Field(description="Also run Jupyter on port 8888.")] = False,
-    billing: Annotated[Billing, Field(description="on_demand (per second), spot (cheaper, can be reclaimed) or "
-                                                  "monthly (prepaid subscription).")] = "on_demand",
-    months: Annotated[int, Field(ge=1, le=36, description="Subscription months (billing=monthly only).")] = 1,
-    auto_renew: Annotated[bool, Field(description="Renew the subscription automatically (monthly only).")] = False,
-    network_storage_ids: Annotated[list[ids.GpuResourceId] | None,
-                                   Field(max_length=30, description="Network storage to mount at /network, "
-                                                                    "/network1, ...")] = None,
-    network_id: Annotated[OptionalId, Field(description="VPC network to join.")] = None,
-    registry_auth_id: Annotated[OptionalId, Field(description="Registry credentials for a private image.")] = None,
+    name: Annotated[str, Field(min_length=1, max_length=255)],
+    product_id: Annotated[ids.ProductId, Field(description="From list_gpu_products or list_cpu_products.")],
+    kind: Literal["gpu", "cpu"] = "gpu",
+    gpus: Annotated[int, Field(ge=1, le=8)] = 1,
+    image_url: Annotated[str | None, Field(min_length=1, max_length=500)] = None,
+    template_id: Annotated[OptionalId, Field(description="From list_templates.")] = None,
+    cluster_id: Annotated[OptionalId, Field(description="Default: any with stock.")] = None,
+    rootfs_gb: Annotated[int | None, Field(ge=10, le=6144, description="60 free, then $0.005/GB/day.")] = None,
+    ports: Annotated[list[PortSpec] | None, Field(max_length=15)] = None,
+    env: Annotated[dict[str, Annotated[str, Field(max_length=4095)]] | None, Field(max_length=100)] = None,
+    command: Annotated[str | None, Field(max_length=2047)] = None,
+    jupyter: Annotated[bool, Field(description="Jupyter on port 8888.")] = False,
+    billing: Annotated[Billing, Field(description="spot is cheaper but can be reclaimed.")] = "on_demand",
+    months: Annotated[int, Field(ge=1, le=36, description="monthly only.")] = 1,
+    auto_renew: Annotated[bool, Field(description="monthly only.")] = False,
+    network_storage_ids: Annotated[list[ids.GpuResourceId] | None, Field(max_length=30)] = None,
+    network_id: OptionalId = None,
+    registry_auth_id: Annotated[OptionalId, Field(description="For a private image.")] = None,
     *,
     run: Run,
 ) -> Reply[CreatedInstance]:
-    """Create a GPU instance (or a CPU-only one with kind='cpu') from an image or a template.
+    """Create a GPU (or CPU) instance from an image or a template; billed from image pull on.
 
-    Costs money from the moment it is pulling the image: the quote is the hourly price x GPUs
-    (or the whole subscription for billing='monthly'), shown to the user for approval. Then
-    call wait_for_instance, and stop_instance when the work is done.
+    Then wait_for_instance; stop_instance when done.
     """
     app = services(ctx)
     spec: CreateSpec = run.plan.facts
@@ -160,31 +149,31 @@ async def _lifecycle(ctx: Context, run: Run, action: str, act: Callable[[str], A
 
 @tool(title="Start an instance", effects={Effect.BILLABLE}, plan=plan_start)
 async def start_instance(ctx: Context, instance_id: InstanceId, *, run: Run) -> Reply[LifecycleResult]:
-    """Start a stopped (exited) instance. Pay-as-you-go charges resume per second once it runs."""
+    """Start a stopped instance; per-second billing resumes."""
     return await _lifecycle(ctx, run, "Start requested", services(ctx).client.gpu.start, "running")
 
 
 @tool(title="Stop an instance", effects={Effect.DESTRUCTIVE}, plan=plan_stop)
 async def stop_instance(ctx: Context, instance_id: InstanceId, *, run: Run) -> Reply[LifecycleResult]:
-    """Stop a running instance: processes end and compute billing stops; the disk is kept for a while."""
+    """Stop a running instance: compute billing stops; the disk is kept for a while."""
     return await _lifecycle(ctx, run, "Stop requested", services(ctx).client.gpu.stop, "exited")
 
 
 @tool(title="Restart an instance", effects={Effect.DESTRUCTIVE}, plan=plan_restart)
 async def restart_instance(ctx: Context, instance_id: InstanceId, *, run: Run) -> Reply[LifecycleResult]:
-    """Restart a running instance's container (running processes are killed)."""
+    """Restart an instance's container (processes are killed)."""
     return await _lifecycle(ctx, run, "Restart requested", services(ctx).client.gpu.restart, "running")
 
 
 @tool(title="Delete an instance", effects={Effect.DESTRUCTIVE}, plan=plan_delete)
 async def delete_instance(ctx: Context, instance_id: InstanceId, *, run: Run) -> Reply[LifecycleResult]:
-    """Delete an instance and its local data for good. Subscriptions cannot be deleted before they end."""
+    """Delete an instance and its data for good (a subscription only after its term)."""
     return await _lifecycle(ctx, run, "Delete requested", services(ctx).client.gpu.delete, "removed")
 
 
 @tool(title="Migrate an instance", effects={Effect.DESTRUCTIVE}, plan=plan_migrate)
 async def migrate_instance(ctx: Context, instance_id: InstanceId, *, run: Run) -> Reply[LifecycleResult]:
-    """Move an instance to another cluster with capacity. Data on its disks is NOT preserved."""
+    """Move an instance to another cluster; its disk data is NOT kept."""
     return await _lifecycle(ctx, run, "Migration requested", services(ctx).client.gpu.migrate, "running")
 
 
@@ -192,15 +181,15 @@ async def migrate_instance(ctx: Context, instance_id: InstanceId, *, run: Run) -
 async def upgrade_instance(
     ctx: Context,
     instance_id: InstanceId,
-    image_url: Annotated[str, Field(min_length=1, max_length=500, description="The new container image.")],
-    keep_data: Annotated[bool, Field(description="true keeps the disk data; false wipes the system disk.")],
+    image_url: Annotated[str, Field(min_length=1, max_length=500)],
+    keep_data: Annotated[bool, Field(description="false wipes the system disk.")],
     env: Annotated[dict[str, Annotated[str, Field(max_length=4095)]] | None,
-                   Field(max_length=100, description="New environment; omitted = keep the current one.")] = None,
-    command: Annotated[str | None, Field(max_length=2047, description="New command; omitted = keep.")] = None,
+                   Field(max_length=100, description="Omitted: keep.")] = None,
+    command: Annotated[str | None, Field(max_length=2047, description="Omitted: keep.")] = None,
     *,
     run: Run,
 ) -> Reply[LifecycleResult]:
-    """Replace an instance's image (Novita calls it upgrade). Say whether the data is kept."""
+    """Replace an instance's image (Novita's upgrade)."""
     app = services(ctx)
     inst: Instance = run.plan.facts
     mounts = [(v.id, v.mount_path) for v in inst.volume_mounts if v.type == "network"]
@@ -222,14 +211,12 @@ async def upgrade_instance(
 async def edit_instance(
     ctx: Context,
     instance_id: InstanceId,
-    ports: Annotated[list[PortSpec] | None, Field(max_length=15, description="The full new port list "
-                                                                             "(replaces the old one).")] = None,
+    ports: Annotated[list[PortSpec] | None, Field(max_length=15, description="Replaces the old list.")] = None,
     expand_disk_gb: Annotated[int, Field(ge=0, le=6144, description="GB to add to the system disk.")] = 0,
     *,
     run: Run,
 ) -> Reply[LifecycleResult]:
-    """Change an instance's exposed ports and/or grow its system disk (disk above 60 GB costs
-    $0.005/GB/day while running; a disk cannot shrink). Always confirmed: both cannot be undone."""
+    """Change an instance's ports and/or grow its disk (above 60 GB: $0.005/GB/day; cannot shrink)."""
     app = services(ctx)
     inst: Instance = run.plan.facts
     await app.client.gpu.edit(instance_id, ports=parse_ports(ports), expand_root_disk=expand_disk_gb or None)
@@ -265,13 +252,12 @@ async def _subscribe(ctx: Context, run: Run, months: int, act: Callable[[str, in
 
 @tool(title="Renew a subscription instance", effects={Effect.BILLABLE}, plan=plan_renew)
 async def renew_instance(ctx: Context, instance_id: InstanceId, months: Months, *, run: Run) -> Reply[SubscriptionResult]:
-    """Extend a monthly (subscription) instance by some months; paid now."""
+    """Extend a monthly instance's subscription; paid now."""
     return await _subscribe(ctx, run, months, services(ctx).client.gpu.renew, "Renewed")
 
 
 @tool(title="Convert to a monthly subscription", effects={Effect.BILLABLE}, plan=plan_convert)
 async def convert_instance_to_monthly(ctx: Context, instance_id: InstanceId, months: Months, *,
                                       run: Run) -> Reply[SubscriptionResult]:
-    """Turn a pay-as-you-go instance into a prepaid subscription (cheaper for long runs); paid now,
-    and it cannot be deleted before the term ends."""
+    """Make a pay-as-you-go instance a prepaid subscription; paid now, kept until the term ends."""
     return await _subscribe(ctx, run, months, services(ctx).client.gpu.convert_to_monthly, "Converted")

@@ -48,11 +48,11 @@ async def list_templates(
     ctx: Context,
     channel: Annotated[Literal["all", "private", "official", "community"],
                        Field(description="private = your own templates.")] = "all",
-    name: Annotated[str | None, Field(description="Part of the template name, e.g. 'vllm'.", max_length=255)] = None,
+    name: Annotated[str | None, Field(description="Part of it, e.g. 'vllm'.", max_length=255)] = None,
     limit: Limit = 20,
     offset: Offset = 0,
 ) -> Reply[Templates]:
-    """Instance templates (image, ports, env, start command) to pass to create_instance as template_id."""
+    """Instance templates (image, ports, env, command) for create_instance."""
     resources = services(ctx).client.gpu.resources
     channels = None if channel == "all" else [channel]
     raw = await resources.list_templates(page_size=100, page_num=0, name=name, type="instance", channel=channels)

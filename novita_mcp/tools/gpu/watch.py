@@ -49,17 +49,10 @@ class WaitResult(BaseModel):
 async def wait_for_instance(
     ctx: Context,
     instance_id: InstanceId,
-    target: Annotated[Target, Field(description="Status to wait for: running (after create/start/restart), "
-                                                "exited (after stop) or removed (after delete).")] = "running",
-    max_wait_seconds: Annotated[int, Field(ge=0, le=50, description="Most seconds to wait in this call (0-50); "
-                                                                    "0 checks once.")] = 40,
+    target: Annotated[Target, Field(description="exited after stop, removed after delete.")] = "running",
+    max_wait_seconds: Annotated[int, Field(ge=0, le=50, description="0 checks once.")] = 40,
 ) -> Reply[WaitResult]:
-    """Wait (bounded) until an instance reaches a status, with progress notifications.
-
-    If it is not there yet, returns reached=false with "still <status> - call again"; call
-    this tool again with the same instance_id. Stops early if the instance cannot reach the
-    target by itself (for example it stopped while you waited for running).
-    """
+    """Wait until an instance reaches a status; if not yet (reached=false), call again."""
     app = services(ctx)
     started = app.guard.clock()
 
@@ -137,10 +130,9 @@ class SpendNow(BaseModel):
 
 @tool(title="What is spending money now", effects={Effect.READ})
 async def get_spend_now(ctx: Context) -> Reply[SpendNow]:
-    """Everything that is costing money right now: pay-as-you-go instances that run (or are starting)
-    with their hourly cost and what they cost so far, prepaid subscriptions, and network storage.
+    """What costs money now: running instances (per hour, so far), subscriptions, storage.
 
-    Use it to answer "what is burning money?" and before ending a session, so nothing is left running.
+    Check it before ending a session, so nothing is left running.
     """
     app = services(ctx)
     client = app.client.gpu

@@ -80,25 +80,18 @@ def _info(m: LLMModel) -> ModelInfo:
 @tool(title="List LLM models and prices", effects={Effect.READ})
 async def list_models(
     ctx: Context,
-    search: Annotated[str | None, Field(description="Part of the model id, title or description, e.g. 'llama'.",
+    search: Annotated[str | None, Field(description="In id, title or description, e.g. 'llama'.",
                                         max_length=100)] = None,
-    kind: Annotated[Kind | None, Field(description="Only chat, embedding or rerank models.")] = None,
-    feature: Annotated[Feature | None, Field(description="Only models with this feature.")] = None,
-    max_input_usd_per_m: Annotated[float | None, Field(ge=0, le=1000, description=(
-        "Only models whose input price is at most this many USD per million tokens."))] = None,
-    max_output_usd_per_m: Annotated[float | None, Field(ge=0, le=1000, description=(
-        "Only models whose output price is at most this many USD per million tokens."))] = None,
-    min_context: Annotated[int | None, Field(ge=0, le=10_000_000, description="Only models reading at least this "
-                                             "many tokens.")] = None,
-    sort_by: Annotated[Literal["price", "context", "name"], Field(description=(
-        "price: cheapest first (input + output per million); context: longest first; name: A-Z."))] = "price",
-    limit: Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Most models to return (1-100).")] = 20,
-    offset: Annotated[int, Field(ge=0, le=10_000, description="Models to skip (a previous next_offset).")] = 0,
+    kind: Kind | None = None,
+    feature: Feature | None = None,
+    max_input_usd_per_m: Annotated[float | None, Field(ge=0, le=1000)] = None,
+    max_output_usd_per_m: Annotated[float | None, Field(ge=0, le=1000)] = None,
+    min_context: Annotated[int | None, Field(ge=0, le=10_000_000)] = None,
+    sort_by: Annotated[Literal["price", "context", "name"], Field(description="price: cheapest first.")] = "price",
+    limit: Annotated[int, Field(ge=1, le=MAX_LIMIT)] = 20,
+    offset: Annotated[int, Field(ge=0, le=10_000)] = 0,
 ) -> Reply[ModelList]:
-    """Novita's LLM, embedding and rerank models with context size and prices in USD per million tokens.
-
-    Use it to pick a model for chat/embed/rerank and to compare costs before a long generation.
-    """
+    """Novita's LLM, embedding and rerank models: context size, USD per million tokens."""
     models = await catalogue(services(ctx))
     needle = (search or "").lower()
     picked = [m for m in models
@@ -221,29 +214,19 @@ async def chat(
     ctx: Context,
     # Free text is typed plain ``str`` (not ``str | None``): the SDK would otherwise parse a
     # prompt that happens to be JSON into an object.
-    prompt: Annotated[str, Field(description="A single user message. Use this or messages.",
-                                 max_length=200_000)] = "",
-    messages: Annotated[list[MessageArg] | None, Field(description=(
-        "A conversation, oldest first, ending with a user message. Use this or prompt."), max_length=100)] = None,
-    system: Annotated[str, Field(description="Optional system prompt (instructions for the model).",
-                                 max_length=20_000)] = "",
-    model: Annotated[str, Field(description="Model id from list_models (or, with dedicated=true, the endpoint's "
-                                "routing key).", min_length=1, max_length=200)] = DEFAULT_CHAT_MODEL,
-    max_tokens: Annotated[int, Field(ge=1, le=MAX_CHAT_TOKENS, description=(
-        "Most tokens to generate; the quote assumes all of them are used."))] = 1024,
-    temperature: Annotated[float | None, Field(ge=0, le=2, description="Sampling temperature, 0-2.")] = None,
-    json_mode: Annotated[bool, Field(description="Ask for a JSON object as the answer.")] = False,
+    prompt: Annotated[str, Field(description="One user message, or use messages.", max_length=200_000)] = "",
+    messages: Annotated[list[MessageArg] | None, Field(max_length=100)] = None,
+    system: Annotated[str, Field(max_length=20_000)] = "",
+    model: Annotated[str, Field(description="From list_models.", min_length=1, max_length=200)] = DEFAULT_CHAT_MODEL,
+    max_tokens: Annotated[int, Field(ge=1, le=MAX_CHAT_TOKENS, description="Quoted as if all are used.")] = 1024,
+    temperature: Annotated[float | None, Field(ge=0, le=2)] = None,
+    json_mode: Annotated[bool, Field(description="Answer a JSON object.")] = False,
     dedicated: Annotated[bool, Field(description=(
-        "True: model is a dedicated endpoint's routing key and the call goes to the dedicated base URL "
-        "(billed per GPU-minute, no token charge)."))] = False,
+        "model is a dedicated endpoint's routing key."))] = False,
     *,
     run: Run,
 ) -> Reply[ChatAnswer]:
-    """Ask a Novita LLM and get its answer, finish reason, token usage and the actual cost in USD.
-
-    Billable: priced by the model's per-token rates; cheap calls run at once, costly ones (large
-    max_tokens on a pricey model) ask the user first. Long answers stream and report progress.
-    """
+    """Ask a Novita LLM: its answer, finish reason, token usage and actual cost in USD."""
     app = services(ctx)
     spec, msgs = run.plan.facts
     options: dict[str, Any] = {}

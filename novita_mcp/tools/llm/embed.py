@@ -79,19 +79,15 @@ def _cosine(a: list[float], b: list[float]) -> float:
 async def embed(
     ctx: Context,
     inputs: Annotated[list[Annotated[str, Field(min_length=1, max_length=32_000)]], Field(
-        min_length=1, max_length=64, description="Texts to embed (1-64, each up to 32,000 characters).")],
-    model: Annotated[str, Field(description="Embedding model id (list_models kind='embedding').", min_length=1,
+        min_length=1, max_length=64)],
+    model: Annotated[str, Field(description="list_models kind=embedding.", min_length=1,
                                 max_length=200)] = "baai/bge-m3",
     include_vectors: Annotated[bool, Field(description=(
-        f"Return full vectors inline (up to {MAX_INLINE_FLOATS} numbers in all; the rest get previews)."))] = False,
+        f"Full vectors inline, up to {MAX_INLINE_FLOATS} numbers."))] = False,
     *,
     run: Run,
 ) -> Reply[EmbedResult]:
-    """Turn texts into embedding vectors; returns their pairwise cosine similarity, previews and the cost.
-
-    Full vectors come back inline only when asked and small; with an output directory configured they are
-    also saved to a JSON file.
-    """
+    """Embed texts: pairwise cosine similarity, vector previews, cost."""
     app = services(ctx)
     spec = run.plan.facts
     result = await app.client.llm.embeddings(model, inputs)
@@ -156,16 +152,16 @@ class RerankOutput(BaseModel):
 @tool(title="Rerank documents", effects={Effect.BILLABLE}, plan=plan_rerank)
 async def rerank(
     ctx: Context,
-    query: Annotated[str, Field(min_length=1, max_length=4000, description="What the documents should answer.")],
+    query: Annotated[str, Field(min_length=1, max_length=4000)],
     documents: Annotated[list[Annotated[str, Field(min_length=1, max_length=20_000)]], Field(
-        min_length=1, max_length=100, description="Candidate texts (1-100, each up to 20,000 characters).")],
-    top_n: Annotated[int, Field(ge=1, le=100, description="How many of the best to return.")] = 10,
-    model: Annotated[str, Field(description="Rerank model id (list_models kind='rerank').", min_length=1,
+        min_length=1, max_length=100)],
+    top_n: Annotated[int, Field(ge=1, le=100)] = 10,
+    model: Annotated[str, Field(description="list_models kind=rerank.", min_length=1,
                                 max_length=200)] = "baai/bge-reranker-v2-m3",
     *,
     run: Run,
 ) -> Reply[RerankOutput]:
-    """Order documents by relevance to a query (best first) with a reranker model; returns scores and the cost."""
+    """Order documents by relevance to a query, best first, with scores and the cost."""
     app = services(ctx)
     spec = run.plan.facts
     result = await app.client.llm.rerank(model, query, documents, top_n=min(top_n, len(documents)))

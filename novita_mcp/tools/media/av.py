@@ -203,34 +203,22 @@ def _video_body(model: str, args: dict[str, Any], image: Source | None, seconds:
 @tool(title="Generate video", effects={Effect.BILLABLE}, plan=plan_generate_video)
 async def generate_video(
     ctx: Context,
-    prompt: Annotated[str, Field(min_length=1, max_length=1500, description="What happens in the video.")],
-    model: Annotated[VideoModel, Field(description="Which video model.")] = "minimax-hailuo-02",
-    duration: Annotated[int | None, Field(ge=1, le=16, description="Seconds, where the model lets you choose.")] = None,
-    aspect_ratio: Annotated[Aspect | None, Field(description="Frame shape (default 16:9).")] = None,
-    resolution: Annotated[Resolution | None, Field(description="Where the model offers a choice.")] = None,
+    prompt: Annotated[str, Field(min_length=1, max_length=1500)],
+    model: VideoModel = "minimax-hailuo-02",
+    duration: Annotated[int | None, Field(ge=1, le=16, description="Seconds.")] = None,
+    aspect_ratio: Annotated[Aspect | None, Field(description="Default 16:9.")] = None,
+    resolution: Resolution | None = None,
     image: Annotated[str | None, Field(max_length=40_000_000, description=(
-        "First frame / reference image: URL, local path or base64 (JPEG/PNG).") )] = None,
-    negative_prompt: Annotated[str | None, Field(max_length=500, description="What to avoid.")] = None,
+        "First frame or reference: URL, local path or base64.") )] = None,
+    negative_prompt: Annotated[str | None, Field(max_length=500)] = None,
     seed: Annotated[int | None, Field(ge=0, le=2147483647)] = None,
     max_wait_seconds: MaxWait = 40,
     *,
     run: Run,
 ) -> Reply[Generation]:
-    """Make a short video from a prompt (and optionally a first-frame image). Costs money: quoted first.
+    """Make a short video (5-10 s; takes minutes) from a prompt, optionally from an image.
 
-    Models (price per second unless noted; estimates except where Novita publishes one):
-    - kling-v2.1-master: Kling 2.1 Master, 1080p, 5 or 10 s, text or image to video (premium).
-    - kling-v2.1: Kling 2.1 image-to-video, 720p (Standard) or 1080p (Professional), 5 or 10 s.
-    - kling-o1: Kling O1 text-to-video, 5 or 10 s.
-    - minimax-hailuo-02: MiniMax Hailuo 02, 768p (6/10 s) or 1080p (6 s), optional first frame.
-    - minimax-hailuo-2.3-fast: Hailuo 2.3 fast image-to-video, 6 or 10 s.
-    - wan-2.5-preview: Wan 2.5, 480p-1080p, 5 or 10 s, optional first frame.
-    - wan-2.2 / wan-2.1: Wan text-to-video, 5 s (per video).
-    - vidu-q1: Vidu Q1, 1080p 5 s, optional reference image (per video).
-    - hunyuan-video-fast: HunyuanVideo fast, 720p, about 3.5 s (per video).
-    - svd / svd-xt: Stable Video Diffusion, animates an image, 2-4 s (per video).
-    - animatediff: SD 1.5 AnimateDiff, small and cheap, 2-16 s (per video).
-    Videos take minutes: this waits up to max_wait_seconds, then returns the task_id for wait_for_task.
+    Image only: kling-v2.1, minimax-hailuo-2.3-fast, svd/svd-xt (2-4 s). Cheapest: animatediff.
     """
     app = services(ctx)
     args, seconds, quote = run.plan.facts
@@ -265,20 +253,17 @@ async def plan_text_to_speech(app: Services, text: str, model: str = "minimax-sp
 @tool(title="Text to speech", effects={Effect.BILLABLE}, plan=plan_text_to_speech)
 async def text_to_speech(
     ctx: Context,
-    text: Annotated[str, Field(min_length=1, max_length=9999, description="What to say (under 10,000 characters). "
-                                                                          "<#0.5#> inserts a 0.5 s pause.")],
-    model: Annotated[SpeechModel, Field(description=(
-        "minimax-speech-02-hd / 2.8-hd: best quality; -turbo: faster and cheaper."))] = "minimax-speech-02-turbo",
+    text: Annotated[str, Field(min_length=1, max_length=9999, description="<#0.5#> is a 0.5 s pause.")],
+    model: Annotated[SpeechModel, Field(description="-hd: best; -turbo: faster, cheaper.")] = "minimax-speech-02-turbo",
     voice_id: Annotated[str, Field(min_length=1, max_length=100, description=(
-        "A MiniMax system voice, e.g. Wise_Woman, Calm_Woman, Deep_Voice_Man, Friendly_Person."))] = "Wise_Woman",
-    speed: Annotated[float, Field(ge=0.5, le=2.0, description="1.0 is normal.")] = 1.0,
-    emotion: Annotated[Literal["happy", "sad", "angry", "fearful", "disgusted", "surprised", "neutral"] | None,
-                       Field(description="Tone of voice.")] = None,
-    audio_format: Annotated[Literal["mp3", "wav", "flac"], Field(description="File type asked for.")] = "mp3",
+        "e.g. Calm_Woman, Deep_Voice_Man."))] = "Wise_Woman",
+    speed: Annotated[float, Field(ge=0.5, le=2.0)] = 1.0,
+    emotion: Literal["happy", "sad", "angry", "fearful", "disgusted", "surprised", "neutral"] | None = None,
+    audio_format: Literal["mp3", "wav", "flac"] = "mp3",
     *,
     run: Run,
 ) -> Reply[Generation]:
-    """Turn text into spoken audio (a file link). Costs money per character: quoted first."""
+    """Turn text into spoken audio (priced per character)."""
     app = services(ctx)
     quote = run.plan.amount_usd
     voice: dict[str, Any] = {"voice_id": voice_id, "speed": speed}
@@ -306,10 +291,10 @@ async def plan_transcribe(app: Services, audio: str) -> Plan:
 async def transcribe_audio(
     ctx: Context,
     audio: Annotated[str, Field(min_length=1, max_length=40_000_000, description=(
-        "The recording: URL, local file path or base64 (wav, mp3, flac, ogg, m4a; at most 25 MB)."))],
-    prompt: Annotated[str | None, Field(max_length=500, description="Context words that help recognition.")] = None,
+        "URL, local path or base64: wav, mp3, flac, ogg, m4a; <=25 MB."))],
+    prompt: Annotated[str | None, Field(max_length=500, description="Words that help recognition.")] = None,
 ) -> Reply[Generation]:
-    """Speech to text with GLM-ASR. Costs a small fixed amount per recording: quoted first."""
+    """Speech to text with GLM-ASR (a small fixed price per recording)."""
     app = services(ctx)
     source = await audio_source(ctx, audio, "audio", AUDIO_LIMITS["asr"])
     text = await app.client.media.transcribe(source.url_or_data_uri(), prompt)

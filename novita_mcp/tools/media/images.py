@@ -106,47 +106,37 @@ async def plan_generate_image(app: Services, prompt: str, model: str = "flux-1-s
                 check="list_bills for today's image charges, or wait_for_task with the task id if one was given")
 
 
-Prompt = Annotated[str, Field(min_length=1, max_length=1024, description="What to draw, in plain words.")]
-Side = Annotated[int, Field(ge=64, le=4096, description="Pixels; each model has its own range (see the model list).")]
+Prompt = Annotated[str, Field(min_length=1, max_length=1024)]
+Side = Annotated[int, Field(ge=64, le=4096)]
 
 
 @tool(title="Generate image", effects={Effect.BILLABLE}, plan=plan_generate_image)
 async def generate_image(
     ctx: Context,
     prompt: Prompt,
-    model: Annotated[ImageModel, Field(description="Which image model.")] = "flux-1-schnell",
+    model: ImageModel = "flux-1-schnell",
     width: Side = 1024,
     height: Side = 1024,
-    count: Annotated[int, Field(ge=1, le=8, description="How many images (models differ: see above).")] = 1,
-    seed: Annotated[int | None, Field(ge=0, le=2147483647,
-                                      description="Fix for repeatable results (flux, sd, seedream-3.0).")] = None,
-    negative_prompt: Annotated[str | None, Field(max_length=1024, description="What to avoid ('sd' only).")] = None,
-    steps: Annotated[int | None, Field(ge=1, le=100, description="Denoising steps (flux default 4, sd 20). "
-                                       "FLUX's price grows with steps.")] = None,
-    output_format: Annotated[ImageFormat | None, Field(
-        description="File type (flux and sd; the others answer JPEG).")] = None,
-    checkpoint: Annotated[str | None, Field(max_length=300, description=(
-        "'sd' only: checkpoint sd_name from list_image_models (default sd_xl_base_1.0.safetensors)."))] = None,
-    nsfw_check: Annotated[bool, Field(description="'sd' only: flag NSFW images (+$0.0015 per image).")] = False,
+    count: Annotated[int, Field(ge=1, le=8)] = 1,
+    seed: Annotated[int | None, Field(ge=0, le=2147483647, description="flux, sd, seedream-3.0.")] = None,
+    negative_prompt: Annotated[str | None, Field(max_length=1024, description="sd only.")] = None,
+    steps: Annotated[int | None, Field(ge=1, le=100, description="flux (default 4) and sd (20).")] = None,
+    output_format: Annotated[ImageFormat | None, Field(description="flux and sd; others answer JPEG.")] = None,
+    checkpoint: Annotated[str | None, Field(max_length=300, description="sd: sd_name from list_image_models.")] = None,
+    nsfw_check: Annotated[bool, Field(description="sd: flag NSFW (+$0.0015/image).")] = False,
     reference_images: Annotated[list[Annotated[str, Field(max_length=20_000_000)]] | None, Field(
-        max_length=10, description="seedream-4.x only: reference images (URL, local path or base64).")] = None,
+        max_length=10, description="seedream-4.x: URL, local path or base64.")] = None,
     max_wait_seconds: MaxWait = 30,
-    preview: Preview = False,
+    preview: Preview = True,
     *,
     run: Run,
 ) -> Reply[Generation]:
-    """Create images from a text prompt. Costs money: the server quotes it first.
+    """Create images from a text prompt.
 
-    Models:
-    - flux-1-schnell: fast FLUX.1 [schnell], answers at once; $0.003 per 1024x1024 image at 4 steps
-      (price scales with width x height x steps). 64-2048 px, up to 8 images.
-    - seedream-3.0: ByteDance Seedream 3.0, answers at once, one image, 512-2048 px.
-    - seedream-4.0 / seedream-4.5: Seedream 4.x, answers at once, 1280x720 to 4096x4096, up to 8 images, optional
-      reference images for editing/consistency.
-    - qwen-image: Qwen-Image, good at text inside images; async; one image, 256-1536 px.
-    - sd: a Stable Diffusion checkpoint (txt2img, async): negative prompt, steps, NSFW check.
-    Async models are waited for up to max_wait_seconds; if still running, call wait_for_task.
-    Results are links (and files in the output directory when configured).
+    Models (size a side, images per call):
+    flux-1-schnell: fast, $0.003/1024x1024 at 4 steps, 64-2048 px, 8.
+    seedream-3.0: 512-2048 px, 1. seedream-4.0/4.5: 1280x720 to 4096 px, 8, reference images.
+    qwen-image: text in images, 256-1536 px, 1. sd: Stable Diffusion checkpoint, 8.
     """
     app = services(ctx)
     key, quote, steps = run.plan.facts
@@ -264,38 +254,27 @@ def _sd_size(width: int, height: int) -> tuple[int, int]:
     return w, h
 
 
-ImageArg = Annotated[str, Field(min_length=1, max_length=40_000_000, description=(
-    "The image: an https URL, a local file path, or base64 (PNG/JPEG/WebP). Local files are checked against "
-    "the size and format limits before anything is uploaded."))]
+ImageArg = Annotated[str, Field(min_length=1, max_length=40_000_000, description="URL, local path or base64.")]
 
 
 @tool(title="Edit image", effects={Effect.BILLABLE}, plan=plan_edit_image)
 async def edit_image(
     ctx: Context,
     operation: Annotated[EditOp, Field(description=(
-        "upscale (x scale, <=2048 px input, <=30 MB); remove_background; replace_background (prompt); "
-        "cleanup (mask: erase objects); remove_text; inpaint (mask + prompt: repaint the white area); "
-        "img2img (prompt + strength: redraw the whole image)."))],
+        "Needs: replace_background prompt; cleanup mask; inpaint mask + prompt; img2img prompt."))],
     image: ImageArg,
-    mask: Annotated[str | None, Field(max_length=40_000_000, description=(
-        "inpaint/cleanup: mask image, same size as the image (URL, path or base64).") )] = None,
-    prompt: Annotated[str | None, Field(max_length=1024, description="replace_background, inpaint, img2img.")] = None,
-    scale: Annotated[float | None, Field(gt=1, le=4, description="upscale: factor (default 2).")] = None,
-    strength: Annotated[float | None, Field(ge=0, le=1, description="img2img: how far to move from the input "
-                                                                   "(default 0.5).")] = None,
-    count: Annotated[int, Field(ge=1, le=8, description="inpaint/img2img: how many variants.")] = 1,
-    checkpoint: Annotated[str | None, Field(max_length=300, description=(
-        "inpaint/img2img: sd_name from list_image_models (inpaint needs an inpainting checkpoint)."))] = None,
-    output_format: Annotated[ImageFormat, Field(description="File type of the result.")] = "png",
+    mask: Annotated[str | None, Field(max_length=40_000_000, description="Same size as image.")] = None,
+    prompt: Annotated[str | None, Field(max_length=1024)] = None,
+    scale: Annotated[float | None, Field(gt=1, le=4, description="Default 2.")] = None,
+    strength: Annotated[float | None, Field(ge=0, le=1, description="Default 0.5.")] = None,
+    count: Annotated[int, Field(ge=1, le=8)] = 1,
+    checkpoint: Annotated[str | None, Field(max_length=300, description="sd_name from list_image_models.")] = None,
+    output_format: ImageFormat = "png",
     max_wait_seconds: MaxWait = 30,
     *,
     run: Run,
 ) -> Reply[Generation]:
-    """Change an existing image: upscale, remove or replace its background, erase objects or text, repaint
-    a masked area, or redraw it from a prompt. Costs money: the server quotes it first.
-
-    Inputs are checked (format, size, resolution) before upload; a bad file is refused and nothing is sent.
-    """
+    """Edit an image: upscale, remove/replace background, erase objects or text, inpaint, img2img."""
     app = services(ctx)
     key, quote = run.plan.facts
     _, _, _, path = _EDIT[operation]
@@ -359,14 +338,14 @@ class ImageModelPage(BaseModel):
 async def list_image_models(
     ctx: Context,
     type: Annotated[Literal["checkpoint", "lora", "vae", "controlnet", "upscaler", "textualinversion"] | None,
-                    Field(description="Only this kind of model.")] = "checkpoint",
+                    Field()] = "checkpoint",
     query: Annotated[str | None, Field(max_length=100, description="Words in the name or tags.")] = None,
-    sdxl: Annotated[bool | None, Field(description="true: SDXL only; false: SD 1.x only.")] = None,
-    inpainting: Annotated[bool | None, Field(description="true: inpainting checkpoints only.")] = None,
-    limit: Annotated[int, Field(ge=1, le=50, description="Most models to return.")] = 20,
-    cursor: Annotated[str | None, Field(max_length=50, pattern=r"^c_\d+$", description="From next_cursor.")] = None,
+    sdxl: Annotated[bool | None, Field(description="false: SD 1.x only.")] = None,
+    inpainting: bool | None = None,
+    limit: Annotated[int, Field(ge=1, le=50)] = 20,
+    cursor: Annotated[str | None, Field(max_length=50, pattern=r"^c_\d+$", description="next_cursor.")] = None,
 ) -> Reply[ImageModelPage]:
-    """Stable Diffusion models on Novita (checkpoints, LoRAs, VAEs, ...) for generate_image model 'sd'."""
+    """Stable Diffusion models (checkpoints, LoRAs, ...) for generate_image model 'sd'."""
     page = await services(ctx).client.media.models(types=type, query=query, is_sdxl=sdxl, is_inpainting=inpainting,
                                                    limit=limit, cursor=cursor)
     items = [ImageModelInfo(sd_name=m.sd_name_in_api or m.sd_name, name=m.name, type=m.kind, base_model=m.base_model,

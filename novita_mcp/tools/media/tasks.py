@@ -22,9 +22,8 @@ from novita_mcp.tools._media_io import (
 
 __all__ = ["Generation", "task_reply", "follow_submitted", "get_task", "wait_for_task", "TaskId", "Preview"]
 
-TaskId = Annotated[ids.MediaTaskId, Field(description="The task_id returned by a generation tool.")]
-Preview = Annotated[bool, Field(description="Also return a tiny inline preview of the first image (only if it is "
-                                            "under 4 KB). Off by default: results carry links, not data.")]
+TaskId = ids.MediaTaskId
+Preview = Annotated[bool, Field(description="Inline preview of the first image.")]
 
 
 class Generation(BaseModel):
@@ -47,7 +46,7 @@ def running_text(task_id: str, percent: int, eta: int | None) -> str:
 
 
 async def task_reply(app: Services, result: TaskResult, *, model: str, quote: Decimal | None,
-                     preview: bool = False) -> Reply[Generation]:
+                     preview: bool = True) -> Reply[Generation]:
     """The reply for a task seen at some point: done (with files), still running, or failed (an error)."""
     task = result.task
     if task.status == "TASK_STATUS_FAILED":
@@ -76,7 +75,7 @@ def continue_call(task_id: str) -> str:
 
 
 async def follow_submitted(ctx: Context, app: Services, task_id: str, max_wait: float, *, model: str,
-                           quote: Decimal | None, preview: bool = False) -> Reply[Generation]:
+                           quote: Decimal | None, preview: bool = True) -> Reply[Generation]:
     """Wait for a task just submitted; if looking at it fails, still hand back its id.
 
     The submission was accepted, so the task runs and is charged whatever happens to the
@@ -108,10 +107,7 @@ def done_text(model: str, files: list[MediaFile], charged: Decimal | None) -> st
 
 @tool(title="Get media task", effects={Effect.READ})
 async def get_task(ctx: Context, task_id: TaskId) -> Reply[Generation]:
-    """The state of an image/video/audio task now: queued/processing with progress, or its files when done.
-
-    Does not wait; use wait_for_task to wait. A failed task is reported as an error with its reason.
-    """
+    """An image/video/audio task now: progress, or its files when done (no waiting)."""
     app = services(ctx)
     result = await app.client.media.task_result(task_id)
     return await task_reply(app, result, model=result.task.task_type.lower() or "task", quote=None)
@@ -119,11 +115,8 @@ async def get_task(ctx: Context, task_id: TaskId) -> Reply[Generation]:
 
 @tool(title="Wait for media task", effects={Effect.READ})
 async def wait_for_task(ctx: Context, task_id: TaskId, max_wait_seconds: MaxWait = 40,
-                        preview: Preview = False) -> Reply[Generation]:
-    """Wait (at most max_wait_seconds, sending progress) for an image/video/audio task, then return its files.
-
-    If it is still running when the wait ends, the result says so with the task_id: call again.
-    """
+                        preview: Preview = True) -> Reply[Generation]:
+    """Wait for an image/video/audio task and return its files; if still running, call again."""
     app = services(ctx)
     result = await wait_for(ctx, app, task_id, max_wait_seconds, app.client.media.task_result)
     return await task_reply(app, result, model=result.task.task_type.lower() or "task", quote=None, preview=preview)

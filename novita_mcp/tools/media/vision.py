@@ -24,8 +24,8 @@ from novita_mcp.tools.media.tasks import Generation, done_text
 __all__ = ["reimagine_image", "merge_face", "describe_image"]
 
 ImageArg = Annotated[str, Field(min_length=1, max_length=40_000_000, description=(
-    "The image: an https URL, a local file path, or base64 (PNG/JPEG/WebP), at most 30 MB."))]
-OutputFormat = Annotated[ImageFormat, Field(description="File type of the result.")]
+    "URL, local path or base64 (PNG/JPEG/WebP, <=30 MB)."))]
+OutputFormat = ImageFormat
 
 
 def _plan(key: str, action: str, image: str) -> Plan:
@@ -55,8 +55,7 @@ async def _edit(app: Services, path: str, key: str, body: dict[str, Any], fmt: s
 
 @tool(title="Reimagine image", effects={Effect.BILLABLE}, plan=plan_reimagine)
 async def reimagine_image(ctx: Context, image: ImageArg, output_format: OutputFormat = "png") -> Reply[Generation]:
-    """Make a new variation of an image: same size, a fresh take on its composition. No prompt needed.
-    Costs money: the server quotes it first. The input is checked before anything is sent."""
+    """A new variation of an image: same size, a fresh take on its composition."""
     app = services(ctx)
     src = await image_source(ctx, image, "image", IMAGE_LIMITS["reimagine"], need_bytes=True)
     return await _edit(app, "/v3/reimagine", "reimagine", {"image_file": src.b64}, output_format, "reimagine")
@@ -67,11 +66,10 @@ async def merge_face(
     ctx: Context,
     image: ImageArg,
     face_image: Annotated[str, Field(min_length=1, max_length=40_000_000, description=(
-        "The face to put into the image: URL, local path or base64, a clear front view of one face."))],
+        "One face, front view: URL, local path or base64."))],
     output_format: OutputFormat = "png",
 ) -> Reply[Generation]:
-    """Replace the face in an image with the face from face_image; the result keeps the image's size.
-    Costs money: the server quotes it first. Both inputs are checked before anything is sent."""
+    """Put the face from face_image into image (keeps the image's size)."""
     app = services(ctx)
     limits = IMAGE_LIMITS["merge_face"]
     src = await image_source(ctx, image, "image", limits, need_bytes=True)
@@ -87,8 +85,7 @@ class ImagePrompt(BaseModel):
 
 @tool(title="Describe image (image to prompt)", effects={Effect.BILLABLE}, plan=plan_describe)
 async def describe_image(ctx: Context, image: ImageArg) -> Reply[ImagePrompt]:
-    """Turn an image into a text prompt that would draw something like it (Novita's Image to Prompt).
-    Costs a small amount: the server quotes it first."""
+    """Describe an image as a text prompt that would draw something like it."""
     app = services(ctx)
     src = await image_source(ctx, image, "image", IMAGE_LIMITS["img2prompt"], need_bytes=True)
     prompt = await app.client.media.img2prompt(src.b64)

@@ -32,7 +32,7 @@ from novita_mcp.tools._polling import wait_until
 
 __all__ = ["list_networks", "get_network", "create_network", "rename_network", "delete_network"]
 
-NetworkId = Annotated[ids.NetworkId, Field(description="VPC network id (from list_networks).")]
+NetworkId = ids.NetworkId
 Name = Annotated[str, Field(description="Network name, 1-30 characters.", min_length=1, max_length=30)]
 FREE = Quote(Decimal(0), "VPC networks are free")
 

@@ -36,8 +36,8 @@ from novita_mcp.tools._polling import preview, wait_until
 __all__ = ["EndpointId", "product_price", "hourly_usd", "run_serverless_job", "get_serverless_job",
            "cancel_serverless_job"]
 
-EndpointId = Annotated[ids.EndpointId, Field(description="Serverless endpoint id (from list_serverless_endpoints).")]
-JobId = Annotated[ids.JobId, Field(description="Job id returned by run_serverless_job.")]
+EndpointId = ids.EndpointId
+JobId = ids.JobId
 MAX_INPUT_BYTES = 4 * 1024 * 1024
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT"}
 

@@ -54,7 +54,7 @@ __all__ = ["upload_training_images", "start_training", "get_training", "list_tra
 
 Kind = Annotated[Literal["style", "subject"], Field(description=(
     "style: learn a visual style; subject: learn one person/object, named by instance_prompt."))]
-TaskId = Annotated[ids.TrainingTaskId, Field(description="Training task id from start_training.")]
+TaskId = ids.TrainingTaskId
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 _SIGNATURES: dict[ImageFormat, bytes] = {"png": b"\x89PNG\r\n\x1a\n", "jpeg": b"\xff\xd8\xff", "webp": b"RIFF"}
 _TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
