@@ -24,9 +24,8 @@ from novita_mcp.client.errors import NovitaError
 from novita_mcp.guard.pipeline import guarded_function
 from novita_mcp.lean_schema import lean_input_schema, lean_output_schema
 from novita_mcp.toolkit import Reply, Run, ToolSpec
-from novita_mcp.tools._prebuilt import PrebuiltTool, cached_schemas
 
-__all__ = ["tool_object", "build_tool"]
+__all__ = ["build_tool"]
 
 log = logging.getLogger("novita_mcp.tools")
 
@@ -75,23 +74,13 @@ async def _run(spec: ToolSpec, kwargs: dict[str, Any]) -> Reply[Any]:
 
 
 @functools.cache
-def tool_object(spec: ToolSpec) -> Tool:
-    """The SDK's tool for a spec, once per process.
-
-    Its schemas come from the cache (``_prebuilt.py``) when it holds them, and the tool is
-    built on its first call; otherwise it is built now. Either way it holds no per-server
-    state - a call reaches its server's client and guard through the request context - so
-    every server built in this process can share it.
-    """
-    entry = cached_schemas().get(spec.name)
-    if entry is None:
-        return build_tool(spec)
-    return PrebuiltTool.for_spec(spec, entry, functools.partial(build_tool, spec))
-
-
-@functools.cache
 def build_tool(spec: ToolSpec) -> Tool:
-    """The SDK's tool for a spec, built now: pydantic models and JSON schemas (milliseconds per tool)."""
+    """The SDK's tool for a spec, built once per process (``_prebuilt.py`` lists it before).
+
+    Building one means generating pydantic models and JSON schemas (milliseconds per tool);
+    the result holds no per-server state - a call reaches its server's client and guard
+    through the request context - so every server built in this process can share it.
+    """
     output = _output_model(spec)
     params, ctx_name, run_name = _split_params(spec)
 
