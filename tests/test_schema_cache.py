@@ -87,3 +87,17 @@ async def test_calls_through_cached_tools_validate_arguments_like_built_ones(mak
         assert result.is_error and "gpus" in result.content[0].text
         result = await client.call_tool("list_gpu_products", {"gpus": 2})
         assert not result.is_error and result.structured_content is not None
+
+
+def test_a_toolset_missing_from_the_cache_is_built_at_start_up(monkeypatch, make_settings) -> None:
+    from novita_mcp.tool_access import ToolAccess
+    from novita_mcp.tools import _prebuilt
+
+    listing = dict(cached_listing())
+    missing = listing.pop("account")
+    monkeypatch.setattr(_prebuilt, "cached_listing", lambda: listing)
+    account = next(t for t in TOOLSETS if t.id == "account")
+    tools = _prebuilt.listed_tools([account], ToolAccess(make_settings()))
+    assert [t.name for t in tools] == [e["name"] for e in missing]
+    assert not any(isinstance(t, PrebuiltTool) for t in tools)
+    assert [t.parameters for t in tools] == [e["input"] for e in missing]
