@@ -5,6 +5,9 @@
 1. Cold start to the first tools/list over stdio, vs a bare MCPServer with one tool (ratio),
    plus resident memory: the default toolsets as a user runs them against the real API (a key,
    no --sandbox; listing tools sends nothing to Novita), the same with --sandbox, and all toolsets.
+   Then what the fast start defers to the first calls (benchmarks/_first_call.py, fresh
+   processes): the first call of a tool - importing its module, building its SDK Tool - vs the
+   same first call when every tool was built before it, and the network transport's TLS context.
 2. What the model pays in context: tokens (JSON bytes / 4) of name + description + inputSchema
    per toolset and in total, and the whole tools/list in bytes (benchmarks/context_cost.py).
 3. Per-call overhead: the median round trip of get_balance through MCP (in-memory client ->
@@ -104,6 +107,30 @@ async def bench_cold_start(runs: int) -> None:
               f"RSS {statistics.median(ours_mem) / 1024:6.1f} MiB vs {statistics.median(bare_mem) / 1024:6.1f} MiB")
 
 
+def bench_first_call(runs: int) -> None:
+    import json
+    import subprocess
+
+    def sample(*flags: str) -> dict[str, list[float]]:
+        out = subprocess.run([sys.executable, str(HERE / "_first_call.py"), *flags], capture_output=True,
+                             text=True, check=True)
+        return json.loads(out.stdout)
+
+    lazy = [sample() for _ in range(runs)]
+    built = [sample("--built") for _ in range(runs)]
+    print(f"first calls in a fresh process ({runs} processes each, median ms: 1st / 2nd call; "
+          "'built' = every tool built before the first call)")
+    for name in lazy[0]:
+        if name == "tls_transport":
+            continue
+        first, second = (statistics.median(r[name][i] for r in lazy) for i in (0, 1))
+        b_first = statistics.median(r[name][0] for r in built)
+        print(f"  {name:<18}: {first:7.1f} / {second:5.1f}   built: {b_first:7.1f}   extra on the first call "
+              f"{first - b_first:6.1f}")
+    tls = statistics.median(r["tls_transport"][0] for r in lazy)
+    print(f"  the first request to Novita also creates the TLS transport: {tls:.1f} ms")
+
+
 def bench_context() -> None:
     sys.path.insert(0, str(HERE))
     from context_cost import report
@@ -168,6 +195,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=300)
     ns = parser.parse_args()
     anyio.run(bench_cold_start, ns.runs)
+    bench_first_call(min(ns.runs, 5))
     bench_context()
     anyio.run(bench_round_trip, ns.calls)
 

@@ -37,6 +37,7 @@ def tools_list_bytes(tools: list[dict[str, Any]]) -> int:
 
 async def list_tools_json(toolsets: list[str]) -> list[dict[str, Any]]:
     """The ``tools/list`` answer as wire JSON, from a sandbox server with ``toolsets``."""
+    from novita_mcp.hooks import Hooks
     from novita_mcp.sandbox import Sandbox
     from novita_mcp.server import build_server
     from novita_mcp.settings import Settings
@@ -44,7 +45,7 @@ async def list_tools_json(toolsets: list[str]) -> list[dict[str, Any]]:
     sandbox = Sandbox()
     settings = Settings(api_key=sandbox.api_key, base_url=sandbox.base_url, state_dir=Path(tempfile.mkdtemp()),
                         toolsets=toolsets)
-    server = build_server(settings, sandbox.transport(), clock=sandbox.clock.now)
+    server = build_server(settings, sandbox.transport(), hooks=Hooks(clock=sandbox.clock.now))
     async with Client(server) as client:
         tools = (await client.list_tools()).tools
     return [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools]

@@ -59,7 +59,7 @@ def build_server(
     ``hooks`` are the seams tests replace: the clock (tokens, budgets, bill windows, waits),
     the pause between polls, the retry policy, DNS."""
     from novita_mcp.client_logs import ClientLogRelay
-    from novita_mcp.tools._register import tool_object
+    from novita_mcp.tools._prebuilt import listed_tools
 
     selected = select_toolsets(settings.toolsets)
     seams = hooks or Hooks()
@@ -85,7 +85,7 @@ def build_server(
 
     # Read-only mode and the allow/deny lists, read tools included: what is listed is what may run.
     access = ToolAccess(settings)
-    tools = [tool_object(spec) for toolset in selected for spec in toolset.tools if access.exposes(spec)]
+    tools = listed_tools(selected, access)
     # log_level: the SDK configures root logging at construction; INFO would log every HTTP request.
     server = MCPServer(SERVER_NAME, version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan,
                        log_level="WARNING", request_state_security=_request_state_security(settings), tools=tools,

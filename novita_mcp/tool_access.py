@@ -10,12 +10,11 @@ alike; a name that is no tool at all is a start-up error listing the valid ones.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 from mcp.types import CallToolResult, TextContent
 
 from novita_mcp.settings import Settings, tool_name_key
-from novita_mcp.toolkit import ToolSpec
 
 __all__ = ["ToolAccess", "all_tool_names"]
 
@@ -27,6 +26,16 @@ def all_tool_names() -> list[str]:
     from novita_mcp.tools.registry import TOOLSETS
 
     return sorted(spec.name for info in TOOLSETS for spec in info.tools)
+
+
+class _Tool(Protocol):
+    """What the rules read of a tool: a ``ToolSpec``, or its cached listing (``tools/_prebuilt.py``)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def read_only(self) -> bool: ...
 
 
 class ToolAccess:
@@ -44,7 +53,7 @@ class ToolAccess:
                     raise ValueError(f"unknown tool {', '.join(map(repr, unknown))} in {variable}; "
                                      f"valid names: {', '.join(valid)}")
 
-    def hidden_by(self, spec: ToolSpec) -> str | None:
+    def hidden_by(self, spec: _Tool) -> str | None:
         """The setting that hides ``spec``, as the user would write it; None when it is exposed."""
         name = tool_name_key(spec.name)
         if name in self._settings.deny_tools:
@@ -55,7 +64,7 @@ class ToolAccess:
             return "NOVITA_MCP_READ_ONLY"
         return None
 
-    def exposes(self, spec: ToolSpec) -> bool:
+    def exposes(self, spec: _Tool) -> bool:
         """Whether ``spec`` is listed and may run; a hidden one is remembered for its refusal."""
         setting = self.hidden_by(spec)
         if setting is not None:

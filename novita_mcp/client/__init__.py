@@ -3,7 +3,8 @@
 >>> client = NovitaClient.from_settings(settings)      # doctest: +SKIP
 >>> await client.account.balance()                      # doctest: +SKIP
 
-Domains are created lazily, so importing the client stays cheap.
+Domains are created lazily, and their modules (the response models) imported then, so
+importing the client - or any module of this package - stays cheap.
 """
 
 from __future__ import annotations
@@ -16,18 +17,18 @@ from pydantic import SecretStr
 
 from novita_mcp.client._http import HTTPCore
 from novita_mcp.client._retry import RetryPolicy
-from novita_mcp.client.account import AccountAPI
-from novita_mcp.client.dedicated import DedicatedAPI
 from novita_mcp.client.errors import *  # noqa: F403 - the hierarchy is part of this package's surface
 from novita_mcp.client.errors import __all__ as _errors_all
-from novita_mcp.client.gpu import GpuAPI
-from novita_mcp.client.llm import LLMAPI
-from novita_mcp.client.media import MediaAPI
-from novita_mcp.client.network import NetworkAPI
-from novita_mcp.client.serverless import ServerlessAPI, async_base_url
-from novita_mcp.client.training import TrainingAPI
 
 if TYPE_CHECKING:
+    from novita_mcp.client.account import AccountAPI
+    from novita_mcp.client.dedicated import DedicatedAPI
+    from novita_mcp.client.gpu import GpuAPI
+    from novita_mcp.client.llm import LLMAPI
+    from novita_mcp.client.media import MediaAPI
+    from novita_mcp.client.network import NetworkAPI
+    from novita_mcp.client.serverless import ServerlessAPI
+    from novita_mcp.client.training import TrainingAPI
     from novita_mcp.settings import Settings
 
 __all__ = ["NovitaClient", "RetryPolicy", *_errors_all]
@@ -81,34 +82,50 @@ class NovitaClient:
 
     @cached_property
     def account(self) -> AccountAPI:
+        from novita_mcp.client.account import AccountAPI
+
         return AccountAPI(self.http)
 
     @cached_property
     def llm(self) -> LLMAPI:
+        from novita_mcp.client.llm import LLMAPI
+
         return LLMAPI(self.http)
 
     @cached_property
     def media(self) -> MediaAPI:
+        from novita_mcp.client.media import MediaAPI
+
         return MediaAPI(self.http)
 
     @cached_property
     def gpu(self) -> GpuAPI:
+        from novita_mcp.client.gpu import GpuAPI
+
         return GpuAPI(self.http)
 
     @cached_property
     def serverless(self) -> ServerlessAPI:
+        from novita_mcp.client.serverless import ServerlessAPI, async_base_url
+
         return ServerlessAPI(self.http, async_base=async_base_url(self.base_url))
 
     @cached_property
     def dedicated(self) -> DedicatedAPI:
+        from novita_mcp.client.dedicated import DedicatedAPI
+
         return DedicatedAPI(self.http, base_url=self.dedicated_base_url)
 
     @cached_property
     def network(self) -> NetworkAPI:
+        from novita_mcp.client.network import NetworkAPI
+
         return NetworkAPI(self.http)
 
     @cached_property
     def training(self) -> TrainingAPI:
+        from novita_mcp.client.training import TrainingAPI
+
         return TrainingAPI(self.http)
 
     async def aclose(self) -> None:

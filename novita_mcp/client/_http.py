@@ -75,6 +75,23 @@ def _transport_error(exc: httpx.TransportError, method: str, path: str, *, write
     return TransportError(f"Could not reach Novita ({kind}) for {method} {path}.")
 
 
+class _OnFirstRequest(httpx.AsyncBaseTransport):
+    """The network transport, created by the first request: its TLS context costs tens of
+    milliseconds that a server should not spend before it can list its tools."""
+
+    def __init__(self) -> None:
+        self._transport: httpx.AsyncHTTPTransport | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._transport is None:
+            self._transport = httpx.AsyncHTTPTransport()
+        return await self._transport.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        if self._transport is not None:
+            await self._transport.aclose()
+
+
 class HTTPCore:
     """One ``httpx.AsyncClient`` with auth, timeouts and retries, shared by the domains."""
 
@@ -90,7 +107,7 @@ class HTTPCore:
     ) -> None:
         from novita_mcp.urlpolicy import URLPolicy
 
-        inner = transport or httpx.AsyncHTTPTransport()
+        inner = transport or _OnFirstRequest()
         self._retry = retry or RetryPolicy()
         self.base_url = base_url.rstrip("/")
         self.trusted_origins: list[str] = [self.base_url, *extra_origins]

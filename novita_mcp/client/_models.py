@@ -15,7 +15,8 @@ UNITS_PER_USD = Decimal(10_000)  # balance and billing amounts: 1 unit = 0.0001 
 class APIModel(BaseModel):
     """Base of every Novita response model: frozen, ignores fields it does not know."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    # defer_build: a model's validator is built when it first parses a response, not at import (start-up).
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True, defer_build=True)
 
 
 def units_to_usd(value: Any) -> Decimal:

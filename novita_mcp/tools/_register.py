@@ -25,7 +25,7 @@ from novita_mcp.guard.pipeline import guarded_function
 from novita_mcp.lean_schema import lean_input_schema, lean_output_schema
 from novita_mcp.toolkit import Reply, Run, ToolSpec
 
-__all__ = ["tool_object"]
+__all__ = ["build_tool"]
 
 log = logging.getLogger("novita_mcp.tools")
 
@@ -74,8 +74,8 @@ async def _run(spec: ToolSpec, kwargs: dict[str, Any]) -> Reply[Any]:
 
 
 @functools.cache
-def tool_object(spec: ToolSpec) -> Tool:
-    """The SDK's tool for a spec, built once per process.
+def build_tool(spec: ToolSpec) -> Tool:
+    """The SDK's tool for a spec, built once per process (``_prebuilt.py`` lists it before).
 
     Building one means generating pydantic models and JSON schemas (milliseconds per tool);
     the result holds no per-server state - a call reaches its server's client and guard
