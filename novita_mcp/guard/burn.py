@@ -6,26 +6,20 @@ covers resources started outside this server too (the console, another agent).
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from novita_mcp.guard.plan import shown, shown_id
 from novita_mcp.guard.policy import Burner
-from novita_mcp.pricing.gpu import extra_rootfs_usd_per_hour, product_price_usd
+from novita_mcp.pricing.gpu import ACTIVE_STATUSES, hourly_usd
 
 if TYPE_CHECKING:
     from novita_mcp.client import NovitaClient
 
-__all__ = ["running_burners", "BURNING_STATUSES"]
-
-# Statuses in which a pay-as-you-go instance is charged, or is about to be.
-BURNING_STATUSES = frozenset({"toCreate", "creating", "pulling", "running", "toStart", "starting", "toRestart",
-                              "restarting", "toReset", "resetting", "migrating"})
-
+__all__ = ["running_burners"]
 
 async def running_burners(client: NovitaClient) -> tuple[Burner, ...]:
     instances = [i for i in await client.gpu.all_instances()
-                 if i.status in BURNING_STATUSES and i.billing != "monthly"]
+                 if i.status in ACTIVE_STATUSES and i.billing != "monthly"]
     if not instances:
         return ()
     gpu_prices: dict[tuple[str, str], int] = {}
@@ -41,7 +35,8 @@ async def running_burners(client: NovitaClient) -> tuple[Burner, ...]:
             price, units = cpu_prices.get(inst.product_id, 0), 1
         else:
             billing = "spot" if inst.billing == "spot" else "onDemand"
-            price, units = gpu_prices.get((billing, inst.product_id), 0), inst.gpu_num
-        rate = product_price_usd(price) * units + extra_rootfs_usd_per_hour(inst.rootfs_size)
-        burners.append(Burner(inst.id, f"instance {shown_id(inst.id)} {shown(inst.name)}", Decimal(rate)))
+            # As the plans price it: a GPU instance has at least one GPU, whatever the count says.
+            price, units = gpu_prices.get((billing, inst.product_id), 0), max(inst.gpu_num, 1)
+        rate = hourly_usd(price, units, inst.rootfs_size)
+        burners.append(Burner(inst.id, f"instance {shown_id(inst.id)} {shown(inst.name)}", rate))
     return tuple(burners)

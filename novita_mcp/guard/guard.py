@@ -178,7 +178,7 @@ class Guard:
 
     # --- tokens -------------------------------------------------------------------------
     def issue(self, tool: str, args: dict[str, Any], plan: Plan) -> ConfirmationTicket:
-        quote = plan.quote.amount_usd if plan.quote else Decimal(0)
+        quote = plan.amount_usd
         recurring = plan.quote.recurring if plan.quote else None
         token, claims = self.signer.issue(tool, args, quote, recurring, self.clock(), self.settings.token_ttl_seconds)
         return ConfirmationTicket(token, claims.expires_at)
@@ -186,7 +186,7 @@ class Guard:
     def check_token(self, token: str, tool: str, args: dict[str, Any], plan: Plan) -> TokenClaims:
         """Every binding re-checked against the fresh plan. Raises TokenError with the reason."""
         claims = self.signer.verify(token, tool, args, self.clock())
-        now_quote = plan.quote.amount_usd if plan.quote else Decimal(0)
+        now_quote = plan.amount_usd
         if now_quote > claims.quote_usd:
             raise TokenError(f"the price went up from {usd(claims.quote_usd)} to {usd(now_quote)} since it was confirmed")
         now_recurring = plan.quote.recurring if plan.quote else None

@@ -101,11 +101,11 @@ def _can_elicit(ctx: Context) -> bool:
 
 
 def guarded_function(spec: Any, tool_params: list[inspect.Parameter], output: type[BaseModel],
-                     run_body: Callable[[Context, dict[str, Any], Plan, Any], Awaitable[Any]]) -> Any:
+                     run_body: Callable[[Context, dict[str, Any], Any], Awaitable[Any]]) -> Any:
     """The MCP-facing function of a guarded tool.
 
-    ``run_body(ctx, arguments, plan, run)`` runs the tool body; ``run`` is the toolkit's
-    ``Run`` for this call.
+    ``run_body(ctx, arguments, run)`` runs the tool body; ``run`` is the toolkit's ``Run`` for
+    this call (it carries the plan).
     """
     from novita_mcp.toolkit import Run, services
 
@@ -201,7 +201,7 @@ def guarded_function(spec: Any, tool_params: list[inspect.Parameter], output: ty
 
         run = Run(plan, on_done)
         try:
-            reply = await run_body(ctx, kwargs, plan, run)
+            reply = await run_body(ctx, kwargs, run)
         except BaseException as exc:
             return _failed(guard, tool, plan, entry, run, exc, output)
         charged = reply.charged_usd
@@ -262,7 +262,7 @@ async def _reserve(guard: Any, tool: str, spec: Any, planned: Planned, approved:
 def _failed(guard: Any, tool: str, plan: Plan, entry: str | None, run: Any, exc: BaseException,
             output: type[BaseModel]) -> CallToolResult:
     """Settle and word a body that raised. Returns a result only when the action was done."""
-    if isinstance(exc, KeyboardInterrupt | SystemExit) or (not isinstance(exc, Exception)):
+    if not isinstance(exc, Exception):
         # Cancelled mid-call: we cannot know how far it got.
         guard.uncertain(entry, plan, run.resource_id)
         guard.audit.write("outcome", tool, status="unknown", reason="cancelled")

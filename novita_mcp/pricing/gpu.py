@@ -11,12 +11,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 __all__ = [
+    "ACTIVE_STATUSES",
     "DAYS_PER_MONTH",
     "FREE_ROOTFS_GB",
     "NETWORK_STORAGE_USD_PER_GB_DAY",
     "PRODUCT_PRICE_PER_USD",
     "ROOTFS_USD_PER_GB_DAY",
     "extra_rootfs_usd_per_hour",
+    "hourly_usd",
     "network_storage_usd_per_month",
     "product_price_usd",
 ]
@@ -44,6 +46,16 @@ def product_price_usd(raw: int | str | Decimal) -> Decimal:
     if not value.is_finite() or value < 0:
         raise ValueError(f"not a price: {raw!r}")
     return value / PRODUCT_PRICE_PER_USD
+
+
+# Statuses in which a pay-as-you-go instance is charged, or is about to be without a new decision.
+ACTIVE_STATUSES = frozenset({"toCreate", "creating", "pulling", "running", "toStart", "starting", "toRestart",
+                             "restarting", "toReset", "resetting", "migrating"})
+
+
+def hourly_usd(price_field: int, units: int, rootfs_gb: int) -> Decimal:
+    """What a pay-as-you-go instance costs per hour of pulling/running: price x units + extra disk."""
+    return product_price_usd(price_field) * units + extra_rootfs_usd_per_hour(rootfs_gb)
 
 
 def extra_rootfs_usd_per_hour(rootfs_gb: int) -> Decimal:

@@ -97,7 +97,7 @@ def build_tool(spec: ToolSpec) -> Tool:
         plain.__annotations__ = {**{p.name: p.annotation for p in sig_params}, "return": ret}
         wrapper: Any = plain
     else:
-        async def body(ctx: Context, kwargs: dict[str, Any], plan: Any, run: Run) -> Reply[Any]:
+        async def body(ctx: Context, kwargs: dict[str, Any], run: Run) -> Reply[Any]:
             call = dict(kwargs)
             if ctx_name is not None:
                 call[ctx_name] = ctx

@@ -12,7 +12,7 @@ from pydantic import Field
 from novita_mcp import ids
 from novita_mcp.client.gpu import BillingMethod
 from novita_mcp.client.gpu_models import CpuProduct, GpuProduct, Instance
-from novita_mcp.pricing.gpu import extra_rootfs_usd_per_hour, product_price_usd
+from novita_mcp.pricing.gpu import ACTIVE_STATUSES, extra_rootfs_usd_per_hour, hourly_usd, product_price_usd
 from novita_mcp.toolkit import Services, shown, shown_id, usd
 
 __all__ = [
@@ -39,9 +39,6 @@ Months = Annotated[int, Field(ge=1, le=36)]
 PortSpec = Annotated[str, Field(description="e.g. '8000/http', '22/tcp'.", pattern=r"^\d{1,5}/(http|tcp)$")]
 
 BILLED_STATUSES = frozenset({"pulling", "running"})
-# Statuses in which an instance exists and may start billing again without a new decision.
-ACTIVE_STATUSES = frozenset({"toCreate", "creating", "pulling", "running", "toStart", "starting", "toRestart",
-                             "restarting", "toReset", "resetting", "migrating"})
 _PORT = re.compile(r"^(\d{1,5})/(http|tcp)$")
 
 
@@ -84,11 +81,6 @@ async def cpu_product(app: Services, product_id: str, cluster_id: str | None = N
     choices = ", ".join(f"{p.id} ({p.name})" for p in products[:12]) or "none"
     raise ToolError(f"CPU product {product_id!r} is not offered. Products: {choices}. Use list_cpu_products. "
                     "Nothing was sent.")
-
-
-def hourly_usd(price_field: int, units: int, rootfs_gb: int) -> Decimal:
-    """What a pay-as-you-go instance costs per hour of pulling/running: price x units + extra disk."""
-    return product_price_usd(price_field) * units + extra_rootfs_usd_per_hour(rootfs_gb)
 
 
 async def instance_hourly_usd(app: Services, inst: Instance) -> tuple[Decimal, str]:
